@@ -1,0 +1,152 @@
+"""Command line (../shared/CONTRACT.md). Only JSON goes to stdout in --json/--jsonl mode."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .settings import Settings
+
+log = logging.getLogger("assistant")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m assistant", description="专精特新政策问答助手")
+    sub = p.add_subparsers(dest="command", required=True)
+    ix = sub.add_parser("index", help="（重新）构建索引")
+    ix.add_argument("--corpus", help="文档目录（递归读取 .txt/.md）")
+    ix.add_argument("--index", help="索引目录")
+    ask = sub.add_parser("ask", help="提问")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--index")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--jsonl", help="批量：每行一个 JSON 问题（- 为标准输入）")
+    chk = sub.add_parser("check", help="政策体检：按企业情况逐项判断")
+    chk.add_argument("--profile", required=True, help="企业情况 JSON 文件")
+    chk.add_argument("--index")
+    chk.add_argument("--json", action="store_true")
+    tr = sub.add_parser("train-embedder", help="在法规语料上训练离线中文静态向量")
+    tr.add_argument("--corpus", action="append", required=True)
+    tr.add_argument("--out", required=True)
+    return p
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(index_dir=getattr(args, "index", None),
+                             corpus_dir=getattr(args, "corpus", None))
+
+
+def cmd_index(args) -> int:
+    from .api import Toolkit
+
+    settings = _settings(args)
+    if not settings.corpus_dir.exists():
+        print(f"错误：语料目录不存在：{settings.corpus_dir}", file=sys.stderr)
+        return 2
+    toolkit = Toolkit.load(settings)
+    try:
+        manifest = toolkit.build(settings.corpus_dir, settings.index_dir)
+    except Exception as exc:  # the old index keeps serving; say why in Chinese
+        log.exception("index build failed")
+        print(f"索引构建失败，原索引保持不变：{exc}", file=sys.stderr)
+        return 1
+    for err in manifest["errors"]:
+        print(f"无法解析（已跳过）：{err}", file=sys.stderr)
+    print(f"已索引 {manifest['documents']} 份文档、{manifest['clauses']} 个条款"
+          f"（{manifest['chunks']} 个片段），向量模型 {manifest['embedder']}，索引位置 {settings.index_dir}",
+          file=sys.stderr)
+    return 0
+
+
+def _batch(bot, path: str) -> int:
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("不是 JSON 对象")
+                question = item.get("question")
+                if not isinstance(question, str):
+                    raise ValueError("缺少 question 字段")
+                history = [tuple(h) for h in item.get("history") or []]
+            except (ValueError, TypeError) as exc:
+                out = {"id": None, "line": lineno, "error": f"第{lineno}行无法读取：{exc}",
+                       "text": f"第{lineno}行无法读取：{exc}", "refused": True, "citations": [],
+                       "calculation": None}
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+                continue
+            out = bot.ask(question, history).to_dict()
+            out["id"] = item.get("id")
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .api import Assistant
+
+    if not args.jsonl and args.question is None:
+        print("请提供问题，或用 --jsonl 指定批量问题文件", file=sys.stderr)
+        return 2
+    bot = Assistant.load(settings=_settings(args))
+    if args.jsonl:
+        return _batch(bot, args.jsonl)
+    answer = bot.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(answer.text)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .api import Assistant
+    from .eligibility import ProfileError, check_profile, render_table
+
+    try:
+        profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"无法读取企业情况文件 {args.profile}：{exc}", file=sys.stderr)
+        return 2
+    bot = Assistant.load(settings=_settings(args))
+    try:
+        report = check_profile(profile, bot.rules)
+    except ProfileError as exc:
+        print(f"企业情况有误：{exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(report))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .corpus import load_corpus
+    from .embedder_training import train
+    from .structure import StructureRules
+
+    structure = StructureRules.load(Settings.from_env().data_dir / "structure.toml")
+    texts = []
+    for root in args.corpus:
+        corpus = load_corpus(Path(root), structure)
+        texts += [p for d in corpus.documents for p in d.text.split("\n\n")]
+    info = train(texts, Path(args.out))
+    print(json.dumps(info, ensure_ascii=False), file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    return {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
+            "train-embedder": cmd_train}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

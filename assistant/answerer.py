@@ -1,0 +1,216 @@
+"""The offline answerer: deterministic Chinese answers built only from quotes and calculations."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .calc_router import Routed, route
+from .evidence import QueryTerms, assess, best_sentences, query_terms
+from .index import Index
+from .lexicon import Lexicon
+from .models import Answer, Citation, Clause
+from .question import Rejection, clean
+from .retriever import HybridRetriever
+from .rules import Rule
+from .settings import Settings
+from .tokenize import Segmenter
+
+_FOLLOWUP = re.compile(r"^(那|那么|如果|要是|假如|假设|还有|另外|换成|改成|再问|同样|那要是)|呢[?？。!！\s]*$")
+_YES_NO = re.compile(r"(吗|么|嘛|能否|可否|是否|有没有|能不能|可不可以|行不行|有无)[?？。!！\s]*$|能否|是否|有没有|能不能|可不可以")
+_HAS = re.compile(r"有没有|有无|有.{0,12}(吗|么)")
+_SUPPORT = re.compile(r"支持|给予|奖励|资助|补助|补贴|鼓励|优先|推动|引导|享受|实行|纳入|放宽|提供|予以")
+_VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|哪年|失效|过期|还有效|还能|今后|以后")
+_YEAR = re.compile(r"(20\d\d)\s*年")
+_ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
+
+
+def rule_clause_key(routed: Routed) -> str:
+    return f"{routed.rule.doc_id}#{routed.rule.section}"
+
+
+def is_followup(question: str) -> bool:
+    return bool(_FOLLOWUP.search(question)) or len(question) <= 6
+
+
+@dataclass
+class Answerer:
+    index: Index
+    retriever: HybridRetriever
+    seg: Segmenter
+    lexicon: Lexicon
+    rules: list[Rule]
+    settings: Settings
+
+    def __post_init__(self):
+        self.clauses_by_key = {c.key: c for c in self.index.clauses}
+
+    # ---- entry point -------------------------------------------------------------------
+    def answer(self, raw_question: str, history: list | tuple = ()) -> Answer:
+        q = clean(raw_question, self.settings.max_question_chars)
+        if isinstance(q, Rejection):
+            return Answer(q.message, True, short=q.message)
+        earlier = [str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip()]
+        followup = bool(earlier) and is_followup(q.text)
+        context = f"{earlier[0]} {q.text}" if followup else q.text
+        routed = route(q.text, earlier, self.rules, followup)
+        hits = self.retriever.search(self.lexicon.expand(context), k=self.settings.top_k)
+        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25)
+        answer = self._compose(q.text, context, terms, hits, routed)
+        if q.notice:
+            answer.text = q.notice + "\n" + answer.text
+        return answer
+
+    # ---- composition -------------------------------------------------------------------
+    def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None) -> Answer:
+        top = [h.clause for h in hits[:3]]
+        coverage = assess(terms, top, self.index.documents)
+        if coverage.regions_missing or coverage.must_missing:
+            return self._decline(coverage.regions_missing, coverage.must_missing or coverage.missing)
+        rule_clause = self._rule_clause(routed)
+        if routed and routed.calculation is None and hits \
+                and hits[0].clause.key != rule_clause_key(routed):
+            rule_clause = None  # no figure to compute: the best-matching clause answers
+        if rule_clause is not None:
+            return self._rule_answer(question, terms, routed, rule_clause, hits)
+        if _VALIDITY.search(question) or self._future_year(question):
+            validity = self._validity_answer(question, hits)
+            if validity:
+                return validity
+        if not terms.terms:
+            return self._overview() if _ON_TOPIC.search(context) else self._decline((), ())
+        if not coverage.covered_enough:
+            return self._decline((), coverage.missing)
+        return self._lookup_answer(question, terms, hits)
+
+    def _lookup_answer(self, question: str, terms: QueryTerms, hits) -> Answer:
+        primary = hits[0].clause
+        chosen = [primary]
+        uncovered = [t for t in terms.terms if not t.found_in(primary.label + primary.text)]
+        for h in hits[1:3]:
+            adds = [t for t in uncovered if t.found_in(h.clause.label + h.clause.text)]
+            if adds and sum(t.weight for t in adds) >= 0.25 * sum(t.weight for t in terms.terms):
+                chosen.append(h.clause)
+                uncovered = [t for t in uncovered if t not in adds]
+        citations = [c for clause in chosen for c in self._citations(clause, terms)]
+        lead = self._lead(question, citations[0].quote, terms)
+        return self._render(lead, citations)
+
+    def _rule_answer(self, question, terms, routed: Routed, clause: Clause, hits) -> Answer:
+        rule = routed.rule
+        main = Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, rule.quote)
+        citations = [main]
+        if routed.calculation is None:
+            # No figure computed: state the rule itself, then what is needed to compute.
+            lead = self._lead(question, rule.quote, terms) + routed.lead
+        else:
+            lead = routed.lead
+        extra = []
+        if routed.calculation:
+            extra.append("计算过程：" + "；".join(routed.calculation.steps) + "。")
+        if rule.get("note"):
+            extra.append(rule.get("note"))
+        return self._render(lead, citations, routed.calculation, extra)
+
+    def _lead(self, question: str, quote: str, terms: QueryTerms) -> str:
+        """The direct answer: yes/有 where the text grants something, then the key phrase."""
+        pieces = [p for p in re.split(r"[，,；;]", quote.rstrip("。；;)）")) if p]
+        wanted = [p for p in pieces if (terms.wants_amount and re.search(r"\d", p))]
+        wanted += [p for p in pieces if p not in wanted and any(t.found_in(p) for t in terms.terms)]
+        core = [p for p in pieces if p in wanted[:2]] or pieces[:2]
+        yes = ""
+        if _YES_NO.search(question) and _SUPPORT.search(quote):
+            yes = "有。" if _HAS.search(question) else "可以。"
+        return yes + "，".join(core) + "。"
+
+    def _render(self, lead: str, citations: list[Citation], calculation=None, extra=()) -> Answer:
+        lines = [lead, *extra]
+        for c in citations:
+            lines.append(f"原文：“{c.quote}”{self._cite_label(c)}")
+        short = lead + (self._cite_label(citations[0]) if citations else "")
+        return Answer("\n".join(lines), False, citations, calculation, short=short)
+
+    def _cite_label(self, c: Citation) -> str:
+        doc = next((d for d in self.index.documents if d.doc_id == c.doc_id), None)
+        if doc is not None and doc.style == "articles":
+            return f"【《{c.title}》{c.label}】"
+        return f"【{c.label}】"
+
+    def _citations(self, clause: Clause, terms: QueryTerms) -> list[Citation]:
+        """One citation per run of adjacent chosen sentences, so every quote is verbatim."""
+        chosen = best_sentences(clause, terms)
+        text = clause.text
+        runs: list[str] = []
+        last_end = -1
+        for s in chosen:
+            start = text.find(s)
+            if runs and 0 <= start and text[last_end:start].strip() == "":
+                runs[-1] = text[text.find(runs[-1]):start + len(s)]
+            else:
+                runs.append(s)
+            last_end = start + len(s)
+        return [Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, r) for r in runs]
+
+    def _rule_clause(self, routed: Routed | None) -> Clause | None:
+        if routed is None:
+            return None
+        return self.clauses_by_key.get(f"{routed.rule.doc_id}#{routed.rule.section}")
+
+    # ---- validity, overview, decline ------------------------------------------------------
+    def _future_year(self, question: str) -> int | None:
+        years = [int(y) for y in _YEAR.findall(question)]
+        return max(years) if years else None
+
+    def _scope_clause(self, hits) -> Clause | None:
+        doc_ids = [h.clause.doc_id for h in hits] + [d.doc_id for d in self.index.documents]
+        for doc_id in doc_ids:
+            clause = self.clauses_by_key.get(f"{doc_id}#scope")
+            if clause:
+                return clause
+        return None
+
+    def _validity_answer(self, question: str, hits) -> Answer | None:
+        scope = self._scope_clause(hits)
+        if scope is None:
+            return None
+        m = re.search(r"执行期至(\d{4})年[^，。]*", scope.text)
+        if not m:
+            return None
+        asked = self._future_year(question)
+        period = m.group(0)
+        if asked and asked > int(m.group(1)):
+            lead = f"您问的是{asked}年，已超出本政策的执行期：本政策{period}。届时能否申请，请以届时有效的政策为准。"
+        elif asked:
+            lead = f"{asked}年在本政策执行期内：本政策{period}。"
+        else:
+            lead = f"本政策{period}。"
+        cite = Citation(scope.doc_id, scope.doc_title, scope.section, scope.label, scope.text)
+        return self._render(lead, [cite])
+
+    def _policy_docs(self):
+        return [d for d in self.index.documents if d.style == "policy"] or self.index.documents
+
+    def _overview(self) -> Answer:
+        doc = self._policy_docs()[0]
+        clauses = [c for c in self.index.clauses if c.doc_id == doc.doc_id]
+        actions = [c.label for c in clauses if c.section not in ("preamble", "scope")]
+        preamble = next((c for c in clauses if c.section == "preamble"), clauses[0])
+        lead = f"《{doc.title}》包括以下措施：" + "；".join(actions) + "。请告诉我您关心哪一项，我可以给出原文和金额计算。"
+        cite = Citation(doc.doc_id, doc.title, preamble.section, preamble.label, preamble.text)
+        return self._render(lead, [cite])
+
+    def _decline(self, regions, missing) -> Answer:
+        titles = "、".join(f"《{d.title}》" for d in self.index.documents[:3])
+        more = f"等{len(self.index.documents)}份文件" if len(self.index.documents) > 3 else ""
+        if regions:
+            head = f"抱歉，已加载的政策文件不涉及{('、'.join(regions))}的政策，无法回答。"
+        elif missing:
+            topic = "、".join(list(missing)[:3])
+            head = f"抱歉，已加载的政策文件未涉及“{topic}”相关内容，无法依据政策原文回答。"
+        else:
+            head = "抱歉，没有在已加载的政策文件中找到与您的问题相关的内容。"
+        doc = self._policy_docs()[0]
+        names = re.findall(r"“([^”]+)”", "".join(c.label for c in self.index.clauses
+                                                if c.doc_id == doc.doc_id))
+        scope = f"（涵盖{'、'.join(names)}等方面）" if names else ""
+        text = f"{head}本助手依据{titles}{more}{scope}解答，建议向相关主管部门咨询您的问题。"
+        return Answer(text, True, [], None, short=head)

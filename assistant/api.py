@@ -1,0 +1,84 @@
+"""The public Python API (../shared/CONTRACT.md): Assistant.load(), .ask()."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .answerer import Answerer
+from .corpus import load_corpus
+from .embedders import Embedder, make_embedder
+from .index import Index, build_index, exists, open_index
+from .lexicon import Lexicon
+from .models import Answer
+from .retriever import HybridRetriever
+from .rules import Rule, load_rules
+from .settings import Settings
+from .structure import StructureRules
+from .tokenize import Segmenter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Toolkit:
+    """The loaded data files and models an index is built and queried with."""
+
+    settings: Settings
+    embedder: Embedder
+    lexicon: Lexicon
+    segmenter: Segmenter
+    structure: StructureRules
+    rules: list[Rule]
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Toolkit":
+        data = settings.data_dir
+        lexicon = Lexicon.load(data / "lexicon.toml")
+        return cls(settings, make_embedder(settings.embedder, settings.project_root), lexicon,
+                   Segmenter(lexicon), StructureRules.load(data / "structure.toml"),
+                   load_rules(data / "rules"))
+
+    def build(self, corpus_dir: Path, index_dir: Path) -> dict:
+        corpus = load_corpus(corpus_dir, self.structure)
+        return build_index(index_dir, corpus, self.embedder, self.segmenter)
+
+
+class Assistant:
+    def __init__(self, index: Index, toolkit: Toolkit):
+        self.index, self.toolkit = index, toolkit
+        doc_ids = {d.doc_id for d in index.documents}
+        rules = [r for r in toolkit.rules if r.doc_id in doc_ids]
+        retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter)
+        self.answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
+                                 toolkit.settings)
+        self.rules = rules
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
+             corpus_dir: str | Path | None = None) -> "Assistant":
+        """Open the index (building it from the corpus first if there is none)."""
+        settings = settings or Settings.from_env()
+        if index_dir is not None:
+            settings = replace(settings, index_dir=Path(index_dir))
+        if corpus_dir is not None:
+            settings = replace(settings, corpus_dir=Path(corpus_dir))
+        toolkit = Toolkit.load(settings)
+        if not exists(settings.index_dir):
+            log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
+            toolkit.build(settings.corpus_dir, settings.index_dir)
+        index = open_index(settings.index_dir, toolkit.embedder)
+        log.info("index %s: %d documents, %d clauses, embedder %s", index.directory,
+                 len(index.documents), len(index.clauses), index.embedder_name)
+        return cls(index, toolkit)
+
+    @property
+    def embedder_name(self) -> str:
+        return self.toolkit.embedder.name
+
+    def ask(self, question: str, history: list | tuple | None = None) -> Answer:
+        return self.answerer.answer(question, history or [])
+
+    def documents(self):
+        """The loaded documents (for source browsing and quote checks)."""
+        return list(self.index.documents)

@@ -1,0 +1,100 @@
+"""Load policy documents (.txt and .md) from a folder, with their metadata sidecars."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models import Clause, Document
+from .structure import StructureError, StructureRules, parse
+from .textnorm import repair_page_breaks, split_paragraphs
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+NOT_DOCUMENTS = {"readme.md", "readme.txt"}  # folder descriptions, not policy text
+
+
+class DocumentError(ValueError):
+    """A corpus file that could not be turned into clauses."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+@dataclass
+class LoadedCorpus:
+    documents: list[Document] = field(default_factory=list)
+    clauses: list[Clause] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+
+
+def document_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.is_file()
+                  and p.suffix.lower() in DOCUMENT_SUFFIXES and p.name.lower() not in NOT_DOCUMENTS)
+
+
+def _read_meta(path: Path) -> dict:
+    sidecar = path.with_suffix(".meta.json")
+    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+
+
+def _doc_id_from_path(path: Path) -> str:
+    return re.sub(r"\s+", "", path.stem)
+
+
+def read_document(path: Path, rules: StructureRules) -> Document:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(path, f"不是 UTF-8 文本（{exc.reason}）") from exc
+    meta = _read_meta(path)
+    history: list[str] = []
+    if rules.info_end in raw:
+        head, raw = raw.split(rules.info_end, 1)
+        head_paras = split_paragraphs(head)
+        title = head_paras[0].lstrip("#").strip() if head_paras else path.stem
+        history = head_paras[1:]
+        paragraphs = split_paragraphs(raw)
+    else:
+        paragraphs = split_paragraphs(raw)
+        if not paragraphs:
+            raise DocumentError(path, "文件为空")
+        title = paragraphs.pop(0).lstrip("#").strip()
+    paragraphs = repair_page_breaks(paragraphs, rules.starts_structure)
+    if not paragraphs:
+        raise DocumentError(path, "只有标题，没有正文")
+    try:
+        style = rules.detect_style(paragraphs)
+    except StructureError as exc:
+        raise DocumentError(path, str(exc)) from exc
+    meta = {"history": history, **meta}
+    return Document(doc_id=meta.get("doc_id") or _doc_id_from_path(path),
+                    title=meta.get("title") or title, text="\n\n".join(paragraphs),
+                    source_path=str(path), style=style, meta=meta)
+
+
+def load_corpus(root: Path, rules: StructureRules) -> LoadedCorpus:
+    out = LoadedCorpus()
+    seen: dict[str, Path] = {}
+    for path in document_files(root):
+        try:
+            doc = read_document(path, rules)
+            if doc.doc_id in seen:
+                raise DocumentError(path, f"文档编号 {doc.doc_id} 与 {seen[doc.doc_id]} 重复")
+            clauses = parse(doc, rules)
+            if not clauses:
+                raise DocumentError(path, "未切分出任何条款")
+        except DocumentError as exc:
+            log.error("跳过无法解析的文件 %s：%s", exc.path, exc.reason)
+            out.errors.append(exc)
+            continue
+        seen[doc.doc_id] = path
+        out.documents.append(doc)
+        out.clauses.extend(clauses)
+    return out

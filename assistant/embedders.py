@@ -1,0 +1,108 @@
+"""Text → vector. The only module that touches sentence-transformers (imported lazily: ~10 s).
+
+Specs (ASSISTANT_EMBEDDER):
+  static:<dir>             the offline default: our static table (tokenizer.json + embeddings.npy),
+                           computed in numpy, no torch needed
+  static-st:<dir>          the same table run through sentence-transformers' StaticEmbedding
+  st:<name or path>        any sentence-transformers model, e.g. a local copy of BAAI/bge-small-zh-v1.5
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class EmbedderError(RuntimeError):
+    """The configured embedding model could not be loaded."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0).astype(np.float32)
+
+
+class StaticEmbedder:
+    """Mean of per-token vectors, L2-normalised: StaticEmbedding's maths in numpy."""
+
+    def __init__(self, directory: Path):
+        from tokenizers import Tokenizer
+
+        try:
+            self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+            self.table = np.load(directory / "embeddings.npy").astype(np.float32)
+            self.config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, Exception) as exc:  # tokenizers raises plain Exception
+            raise EmbedderError(f"无法加载静态向量模型 {directory}：{exc}") from exc
+        self.name = f"static:{directory.name}"
+        self.dim = int(self.table.shape[1])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, enc in enumerate(self.tokenizer.encode_batch(texts, add_special_tokens=False)):
+            if enc.ids:
+                out[i] = self.table[enc.ids].mean(axis=0)
+        return _normalise(out)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model by hub name or local path (e.g. a bge-zh copy)."""
+
+    def __init__(self, model, name: str):
+        self.model, self.name = model, name
+        self.dim = int(model.get_sentence_embedding_dimension())
+
+    @classmethod
+    def from_name(cls, name_or_path: str) -> "SentenceTransformerEmbedder":
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:  # hub unreachable, missing files, bad config: all one story
+            raise EmbedderError(f"无法加载向量模型 {name_or_path}：{exc}") from exc
+        return cls(model, f"st:{name_or_path}")
+
+    @classmethod
+    def from_static_dir(cls, directory: Path) -> "SentenceTransformerEmbedder":
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        weights = np.load(directory / "embeddings.npy").astype(np.float32)
+        module = StaticEmbedding(tokenizer, embedding_weights=weights)
+        return cls(SentenceTransformer(modules=[module], device="cpu"), f"static-st:{directory.name}")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vecs = self.model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def make_embedder(spec: str, project_root: Path) -> Embedder:
+    kind, _, target = spec.partition(":")
+    if not target:
+        raise EmbedderError(f"向量模型配置无效：{spec!r}（应为 static:目录 或 st:模型名或路径）")
+    path = Path(target) if Path(target).is_absolute() else project_root / target
+    if kind == "static":
+        embedder: Embedder = StaticEmbedder(path)
+    elif kind == "static-st":
+        embedder = SentenceTransformerEmbedder.from_static_dir(path)
+    elif kind == "st":
+        embedder = SentenceTransformerEmbedder.from_name(str(path) if path.exists() else target)
+    else:
+        raise EmbedderError(f"未知的向量模型类型：{kind!r}")
+    log.info("embedder active: %s (dim %d)", embedder.name, embedder.dim)
+    return embedder

@@ -1,0 +1,110 @@
+"""Does the retrieved text cover the question, and which of its sentences answer it?"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexical import BM25
+from .lexicon import Lexicon
+from .models import Clause, Document
+from .textnorm import sentences
+from .tokenize import Segmenter
+
+MIN_COVERAGE = 0.5
+_AMOUNT_ASK = re.compile(r"多少|几|最高|上限|比例|额度|金额|标准|怎么算|如何计算|补多|奖多|给多")
+
+
+@dataclass(frozen=True)
+class Term:
+    word: str
+    weight: float
+    alternatives: tuple[str, ...]  # the word and the documents' words for it
+    parts: tuple[str, ...] = ()  # its non-generic sub-words: 医药企业 → 医药
+
+    def found_in(self, text: str) -> bool:
+        if any(a in text for a in self.alternatives):
+            return True
+        return bool(self.parts) and all(p in text for p in self.parts)
+
+
+@dataclass
+class QueryTerms:
+    terms: list[Term]
+    must_match: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    wants_amount: bool = False
+
+
+def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> QueryTerms:
+    expansions = lexicon.expansions(text)
+    unknown_weight = 0.6 * bm25.max_idf()
+    terms: dict[str, Term] = {}
+    for word in seg.terms(text):
+        if word in lexicon.generic or len(word) < 2 or re.fullmatch(r"[\d.%,]+[万亿元]*", word):
+            continue
+        alts = [word] + [c for a, c in expansions if word in a or a in word]
+        weight = bm25.term_idf(word.lower()) or (
+            # A real word the documents never use is a strong sign of an uncovered topic; a
+            # fragment the segmenter guessed (物能, 贷到) is noise.
+            unknown_weight if seg.is_dictionary_word(word) else 0.2 * unknown_weight)
+        if word in terms or any(word in other for other in terms):
+            continue
+        parts = tuple(p for p in seg.words(word) if p != word.lower() and len(p) > 1
+                      and p not in lexicon.generic)
+        terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts)
+    # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
+    for alias, canonical in expansions:
+        if not any(alias in t.word or t.word in alias for t in terms.values()):
+            terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical))
+    return QueryTerms(list(terms.values()), lexicon.must_match_terms(text), lexicon.regions_in(text),
+                      bool(_AMOUNT_ASK.search(text)))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    score: float
+    covered: tuple[str, ...]
+    missing: tuple[str, ...]
+    must_missing: tuple[str, ...]
+    regions_missing: tuple[str, ...]
+
+    @property
+    def covered_enough(self) -> bool:
+        return (self.score >= MIN_COVERAGE and bool(self.covered) and not self.must_missing
+                and not self.regions_missing)
+
+
+def assess(q: QueryTerms, clauses: list[Clause], documents: list[Document]) -> Coverage:
+    text = "".join(c.label + c.text for c in clauses)
+    covered = [t for t in q.terms if t.found_in(text)]
+    missing = [t for t in q.terms if not t.found_in(text)]
+    total = sum(t.weight for t in q.terms) or 1.0
+    everywhere = "".join(d.title + d.text[:2000] + str(d.meta.get("region", "")) for d in documents)
+    return Coverage(
+        score=sum(t.weight for t in covered) / total,
+        covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),
+        must_missing=tuple(m for m in q.must_match if m not in text),
+        regions_missing=tuple(r for r in q.regions if r not in everywhere))
+
+
+def _sentence_score(sentence: str, q: QueryTerms) -> float:
+    score = sum(t.weight for t in q.terms if t.found_in(sentence))
+    if q.wants_amount and re.search(r"\d", sentence):
+        score += 0.5
+    return score
+
+
+def best_sentences(clause: Clause, q: QueryTerms, limit: int = 2) -> list[str]:
+    """The sentences of a clause that answer the question, in document order."""
+    sents = sentences(clause.text.replace("\n\n", "\n"))
+    body = [s for s in sents if s.rstrip("。") != clause.label] or sents
+    scored = sorted(((s, _sentence_score(s, q)) for s in body), key=lambda p: -p[1])
+    if not scored or scored[0][1] == 0:
+        return body[:1]
+    best, top = [scored[0][0]], scored[0][1]
+    covered = {t.word for t in q.terms if t.found_in(best[0])}
+    for s, score in scored[1:limit]:
+        adds = {t.word for t in q.terms if t.found_in(s)} - covered
+        if score >= 0.6 * top and adds:
+            best.append(s)
+    return [s for s in body if s in best]

@@ -1,0 +1,86 @@
+"""The domain nouns, passed everywhere. LangChain Documents never leave the index modules."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One policy document as loaded: metadata plus its repaired full text."""
+
+    doc_id: str
+    title: str
+    text: str
+    source_path: str = ""
+    style: str = "policy"  # "policy" (一、/（一）) or "articles" (第X章/第X条)
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A citable unit of a document: a numbered action, an article, a preamble."""
+
+    doc_id: str
+    doc_title: str
+    section: str  # "5", "preamble", "scope", or an article number "15"
+    label: str  # "五、实施“数智转型”行动", "第十五条"
+    heading_path: tuple[str, ...]
+    text: str
+    span: tuple[int, int]  # character offsets in Document.text
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}#{self.section}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A clause found for a query, with the evidence the retrievers gave."""
+
+    clause: Clause
+    score: float
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    section: str
+    label: str
+    quote: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Calculation:
+    rule_id: str
+    inputs: dict
+    amount_yuan: int
+    steps: list[str]
+
+    def to_dict(self) -> dict:
+        return {"rule_id": self.rule_id, "inputs": dict(self.inputs),
+                "amount_yuan": self.amount_yuan, "steps": list(self.steps)}
+
+
+@dataclass
+class Answer:
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    calculation: Calculation | None = None
+    short: str = ""  # one or two sentences a hotline worker can read aloud
+    notice: str = ""  # e.g. "问题过长，已按前500字处理"
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "calculation": self.calculation.to_dict() if self.calculation else None,
+            "short": self.short,
+        }

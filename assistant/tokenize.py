@@ -1,0 +1,32 @@
+"""Chinese word segmentation for lexical retrieval: jieba with the policy vocabulary."""
+from __future__ import annotations
+
+import logging
+import re
+
+import jieba
+
+from .lexicon import Lexicon
+
+jieba.setLogLevel(logging.WARNING)
+_WORD = re.compile(r"[\w\u4e00-\u9fff%]")
+
+
+class Segmenter:
+    def __init__(self, lexicon: Lexicon):
+        self._jieba = jieba.Tokenizer()
+        for word in sorted(lexicon.vocabulary()):
+            # A high frequency keeps policy terms (上云上平台, 专精特新) whole.
+            self._jieba.add_word(word, freq=20000)
+
+    def is_dictionary_word(self, word: str) -> bool:
+        self._jieba.check_initialized()
+        return self._jieba.FREQ.get(word, 0) > 0
+
+    def words(self, text: str) -> list[str]:
+        """Index tokens: search-mode cut (whole words plus their parts), lower-cased, no punctuation."""
+        return [t.lower() for t in self._jieba.cut_for_search(text) if _WORD.search(t)]
+
+    def terms(self, text: str) -> list[str]:
+        """Question words for coverage checks: precise-mode cut, so 上云上平台 stays one word."""
+        return [t for t in self._jieba.cut(text) if _WORD.search(t)]

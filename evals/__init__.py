@@ -1,0 +1,1 @@
+"""Evaluation of the assistant against Q&A sets. Imports `assistant`; never the reverse."""

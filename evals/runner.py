@@ -1,0 +1,100 @@
+"""Run Q&A cases through the public API and score each answer."""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+from . import metrics as m
+from .sets import Case
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    text: str
+    refused: bool
+    cited: list[str]  # "doc_id#section", in citation order
+    quotes: list[dict]
+    amount_yuan: int | None
+    latency_ms: float
+    checks: dict = field(default_factory=dict)
+    passed: bool = False
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["case"] = asdict(self.case)
+        return d
+
+
+def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]) -> CaseResult:
+    cited = [f"{c['doc_id']}#{c['section']}" for c in answer["citations"]]
+    calc = answer.get("calculation")
+    amount = calc["amount_yuan"] if calc else None
+    text = answer["text"]
+    sources = [c["quote"] for c in answer["citations"]] + [case.question]
+    sources += [q for q, _ in case.history]
+    if calc:
+        sources += [str(calc["amount_yuan"]), *map(str, calc["inputs"].values()), *calc["steps"]]
+    checks = {
+        "refused_ok": case.refused is None or answer["refused"] == case.refused,
+        "hit1": m.hit_at(cited, case.sections, 1) if case.sections else None,
+        "hit3": m.hit_at(cited, case.sections, 3) if case.sections else None,
+        "rr": m.reciprocal_rank(cited, case.sections) if case.sections else None,
+        "all_cited": m.all_cited(cited, case.sections) if case.sections else None,
+        "citation_precision": m.citation_precision(cited, case.sections) if case.sections else None,
+        "fact_recall": m.fact_recall(text, case.facts),
+        "forbidden": m.forbidden_found(text, case.forbid),
+        "amount_ok": None if case.amount_yuan is None else amount == case.amount_yuan,
+        "ungrounded": m.ungrounded_numbers(text, sources),
+        "quotes_valid": all(m.quote_is_verbatim(c["quote"], doc_texts.get(c["doc_id"], ""))
+                            for c in answer["citations"]),
+        "rouge_l": m.rouge_l_chars(text, case.reference) if case.reference else None,
+    }
+    passed = (checks["refused_ok"] and checks["all_cited"] is not False
+              and checks["fact_recall"] == 1.0 and not checks["forbidden"]
+              and checks["amount_ok"] is not False and not checks["ungrounded"]
+              and checks["quotes_valid"])
+    return CaseResult(case, text, answer["refused"], cited, answer["citations"], amount, latency_ms,
+                      checks, passed)
+
+
+def run_cases(bot, cases: list[Case]) -> list[CaseResult]:
+    doc_texts = {d.doc_id: d.text for d in bot.documents()}
+    results = []
+    for case in cases:
+        t0 = time.perf_counter()
+        answer = bot.ask(case.question, case.history).to_dict()
+        results.append(score(case, answer, (time.perf_counter() - t0) * 1000, doc_texts))
+    return results
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def summarise(results: list[CaseResult]) -> dict:
+    def block(rs: list[CaseResult]) -> dict:
+        c = [r.checks for r in rs]
+        refusal = m.refusal_scores([(r.case.refused, r.refused) for r in rs if r.case.refused is not None])
+        return {
+            "cases": len(rs), "passed": sum(r.passed for r in rs),
+            "pass_rate": _mean(r.passed for r in rs),
+            "hit@1": _mean(x["hit1"] for x in c), "hit@3": _mean(x["hit3"] for x in c),
+            "mrr": _mean(x["rr"] for x in c),
+            "citation_precision": _mean(x["citation_precision"] for x in c),
+            "fact_recall": _mean(x["fact_recall"] for x in c),
+            "amount_exact": _mean(x["amount_ok"] for x in c),
+            "refusal_precision": refusal["precision"], "refusal_recall": refusal["recall"],
+            "grounding": _mean(not x["ungrounded"] for x in c),
+            "quote_validity": _mean(x["quotes_valid"] for x in c),
+            "rouge_l_chars(weak)": _mean(x["rouge_l"] for x in c),
+            "latency_p50_ms": m.percentile([r.latency_ms for r in rs], 50),
+            "latency_p95_ms": m.percentile([r.latency_ms for r in rs], 95),
+        }
+
+    by_kind: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in results:
+        by_kind[r.case.kind].append(r)
+    return {"overall": block(results), "by_kind": {k: block(v) for k, v in sorted(by_kind.items())}}
