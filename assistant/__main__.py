@@ -105,7 +105,7 @@ def cmd_ask(args) -> int:
 
 def cmd_check(args) -> int:
     from .api import Assistant
-    from .eligibility import ProfileError, check_profile, render_table
+    from .eligibility import ProfileError, render_table
 
     try:
         profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
@@ -114,7 +114,7 @@ def cmd_check(args) -> int:
         return 2
     bot = Assistant.load(settings=_settings(args))
     try:
-        report = check_profile(profile, bot.rules)
+        report = bot.check(profile)
     except ProfileError as exc:
         print(f"企业情况有误：{exc}", file=sys.stderr)
         return 2

@@ -99,14 +99,15 @@ class Answerer:
         rule = routed.rule
         main = Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, rule.quote)
         citations = [main]
-        if routed.calculation is None:
+        if routed.asks_input:
             # No figure computed: state the rule itself, then what is needed to compute.
             lead = self._lead(question, rule.quote, terms) + routed.lead
         else:
-            lead = routed.lead
+            lead = routed.lead or self._lead(question, rule.quote, terms)
         extra = []
         if routed.calculation:
-            extra.append("计算过程：" + "；".join(routed.calculation.steps) + "。")
+            steps = routed.calculation.steps
+            extra.append("计算过程：\n" + "\n".join(f"· {s}" for s in steps))
         if rule.get("note"):
             extra.append(rule.get("note"))
         return self._render(lead, citations, routed.calculation, extra)

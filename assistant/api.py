@@ -79,6 +79,12 @@ class Assistant:
     def ask(self, question: str, history: list | tuple | None = None) -> Answer:
         return self.answerer.answer(question, history or [])
 
+    def check(self, profile: dict):
+        """政策体检 for an enterprise profile (raises eligibility.ProfileError on bad fields)."""
+        from .eligibility import check_profile
+
+        return check_profile(profile, self.rules, {c.key: c.label for c in self.index.clauses})
+
     def documents(self):
         """The loaded documents (for source browsing and quote checks)."""
         return list(self.index.documents)

@@ -64,9 +64,14 @@ def forbidden_found(text: str, forbid: list[str]) -> list[str]:
     return [s for s in forbid if fold(s) in t]
 
 
+def _numbers_text(text: str) -> str:
+    """NFKC without thousands separators, whitespace kept: '1. 240000' must stay two numbers."""
+    return re.sub(r"(?<=\d),(?=\d{3})", "", unicodedata.normalize("NFKC", text or ""))
+
+
 def _values(text: str) -> set[Decimal]:
     out = set()
-    for m in _NUMBER.finditer(fold(text)):
+    for m in _NUMBER.finditer(_numbers_text(text)):
         try:
             v = Decimal(m.group(1))
         except InvalidOperation:
@@ -86,7 +91,7 @@ def ungrounded_numbers(text: str, sources: list[str]) -> list[str]:
     for s in sources:
         source_values |= _values(s)
     bad = []
-    for m in _NUMBER.finditer(fold(text)):
+    for m in _NUMBER.finditer(_numbers_text(text)):
         v = Decimal(m.group(1))
         scaled = v * _UNIT[m.group(2)] if m.group(2) else v
         if v not in source_values and scaled not in source_values:

@@ -38,9 +38,10 @@ class Problem:
 def _case_from_json(obj: dict, source: str) -> Case:
     if not isinstance(obj, dict):
         raise ValueError("不是 JSON 对象")
-    for key in ("id", "question"):
-        if not isinstance(obj.get(key), str) or not obj[key]:
-            raise ValueError(f"缺少字段 {key}")
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise ValueError("缺少字段 id")
+    if not isinstance(obj.get("question"), str):  # an empty question is a valid adversarial case
+        raise ValueError("缺少字段 question")
     facts = obj.get("facts", [])
     if not all(isinstance(g, list) and all(isinstance(s, str) for s in g) for g in facts):
         raise ValueError("facts 应为字符串列表的列表")
