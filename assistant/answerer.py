@@ -173,7 +173,7 @@ class Answerer:
         scope = self._scope_clause(hits)
         if scope is None:
             return None
-        m = re.search(r"执行期至(\d{4})年[^，。]*", scope.text)
+        m = re.search(r"(?:执行期|有效期)至(\d{4})年[^，。]*", scope.text)
         if not m:
             return None
         asked = self._future_year(question)

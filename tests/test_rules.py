@@ -1,0 +1,70 @@
+"""Rules are data: every quote verbatim in its document, every number a rule uses in its quote."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from assistant.amounts import fmt_wan
+from assistant.corpus import read_document
+from assistant.lexicon import Lexicon
+from assistant.rules import load_rules
+from assistant.structure import StructureRules, parse
+from evals.metrics import fold
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = load_rules(ROOT / "corpus/rules")
+STRUCTURE = StructureRules.load(ROOT / "corpus/structure.toml")
+DOCS = {p.stem: read_document(p, STRUCTURE) for p in (ROOT / "corpus/documents").glob("*.txt")}
+REQUIRED = {"digital-transformation", "cloud-migration", "board-reward", "equity-financing", "listing",
+            "brand-promotion", "expo", "patent-fees", "first-use", "tech-center", "scope"}
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def test_every_required_rule_exists():
+    assert REQUIRED <= {r.id for r in RULES}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_quote_is_verbatim_in_its_document(rule):
+    doc = DOCS[rule.doc_id]
+    assert fold(rule.quote) in fold(doc.text)
+    if rule.get("context"):
+        assert fold(rule.get("context")) in fold(doc.text)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_quote_sits_in_the_rules_section(rule):
+    clauses = {c.section: c for c in parse(DOCS[rule.doc_id], STRUCTURE)}
+    assert fold(rule.quote) in fold(clauses[rule.section].text)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_number_of_a_rule_is_in_its_quote(rule):
+    quote = rule.quote
+    if rule.rate is not None:
+        assert _pct(rule.rate) in quote
+    if rule.cap_yuan is not None:
+        assert fmt_wan(rule.cap_yuan) in quote
+    for band in rule.bands:
+        assert _pct(band.rate) in quote
+        assert fmt_wan(band.from_yuan) in quote
+        if band.to_yuan is not None:
+            assert fmt_wan(band.to_yuan) in quote
+        assert band.text in quote
+    if rule.get("min_yuan"):
+        assert fmt_wan(Decimal(rule.get("min_yuan"))) in quote
+    if rule.get("valid_until_year"):
+        assert str(rule.get("valid_until_year")) in quote
+
+
+def test_lexicon_canonical_terms_are_document_words():
+    """A synonym must lead to words the documents actually use, or it expands into nothing."""
+    lexicon = Lexicon.load(ROOT / "corpus/lexicon.toml")
+    text = fold("".join(d.text for d in DOCS.values()))
+    missing = [c for c in lexicon.synonyms if fold(c) not in text]
+    assert not missing, missing
