@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m assistant", description="专精特新政策问答助手")
     sub = p.add_subparsers(dest="command", required=True)
     ix = sub.add_parser("index", help="（重新）构建索引")
-    ix.add_argument("--corpus", help="文档目录（递归读取 .txt/.md）")
+    ix.add_argument("--corpus", action="append", help="文档目录（递归读取 .txt/.md），可重复")
     ix.add_argument("--index", help="索引目录")
     ask = sub.add_parser("ask", help="提问")
     ask.add_argument("question", nargs="?")
@@ -34,20 +34,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args) -> Settings:
-    return Settings.from_env(index_dir=getattr(args, "index", None),
-                             corpus_dir=getattr(args, "corpus", None))
+    return Settings.from_env(index_dir=getattr(args, "index", None))
 
 
 def cmd_index(args) -> int:
     from .api import Toolkit
 
     settings = _settings(args)
-    if not settings.corpus_dir.exists():
-        print(f"错误：语料目录不存在：{settings.corpus_dir}", file=sys.stderr)
+    corpus = [Path(c) for c in args.corpus] if args.corpus else [settings.corpus_dir]
+    missing = [str(c) for c in corpus if not c.exists()]
+    if missing:
+        print(f"错误：语料目录不存在：{'、'.join(missing)}", file=sys.stderr)
         return 2
     toolkit = Toolkit.load(settings)
     try:
-        manifest = toolkit.build(settings.corpus_dir, settings.index_dir)
+        manifest = toolkit.build(corpus, settings.index_dir)
     except Exception as exc:  # the old index keeps serving; say why in Chinese
         log.exception("index build failed")
         print(f"索引构建失败，原索引保持不变：{exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ from .index import Index
 from .lexicon import Lexicon
 from .models import Answer, Citation, Clause
 from .question import Rejection, clean
+from .references import named_article, named_document
 from .retriever import HybridRetriever
 from .rules import Rule
 from .settings import Settings
@@ -22,6 +23,10 @@ _SUPPORT = re.compile(r"支持|给予|奖励|资助|补助|补贴|鼓励|优先|
 _VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|哪年|失效|过期|还有效|还能|今后|以后")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
+
+
+# How much better a regulation must cover a question before it is preferred to the policy.
+PREFER_POLICY_MARGIN = 0.15
 
 
 def rule_clause_key(routed: Routed) -> str:
@@ -52,13 +57,44 @@ class Answerer:
         earlier = [str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip()]
         followup = bool(earlier) and is_followup(q.text)
         context = f"{earlier[0]} {q.text}" if followup else q.text
-        routed = route(q.text, earlier, self.rules, followup)
-        hits = self.retriever.search(self.lexicon.expand(context), k=self.settings.top_k)
-        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25)
-        answer = self._compose(q.text, context, terms, hits, routed)
+        article = named_article(q.text, self.index.documents, self.clauses_by_key)
+        if article is not None:
+            answer = self._article_answer(*article)
+        else:
+            routed = route(q.text, earlier, self.rules, followup)
+            terms = query_terms(context, self.seg, self.lexicon, self.index.bm25)
+            hits = self._search(context, terms)
+            answer = self._compose(q.text, context, terms, hits, routed)
         if q.notice:
             answer.text = q.notice + "\n" + answer.text
         return answer
+
+    def _search(self, context: str, terms: QueryTerms):
+        """The policy documents first; a regulation only when it covers the question clearly better."""
+        expanded = self.lexicon.expand(context)
+        named = named_document(context, self.index.documents)
+        if named is not None:
+            return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=[named.doc_id])
+        everything = self.retriever.search(expanded, k=self.settings.top_k)
+        primary = self.index.primary_doc_ids()
+        if not primary or len(primary) == len(self.index.documents):
+            return everything
+        policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
+        docs = self.index.documents
+        p_cov = assess(terms, [h.clause for h in policy[:3]], docs)
+        a_cov = assess(terms, [h.clause for h in everything[:3]], docs)
+        if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN:
+            return policy
+        return everything if a_cov.covered_enough or not p_cov.covered_enough else policy
+
+    def _article_answer(self, doc, written: str, clause: Clause | None) -> Answer:
+        if clause is None:
+            text = f"已加载的《{doc.title}》中没有{written}，请核对条文序号。"
+            return Answer(text, True, short=text)
+        quote = clause.text if len(clause.text) <= 400 else best_sentences(clause, QueryTerms([]))[0]
+        cite = Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, quote)
+        lead = f"《{clause.doc_title}》{clause.label}的规定如下。"
+        return self._render(lead, [cite])
 
     # ---- composition -------------------------------------------------------------------
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None) -> Answer:
@@ -200,8 +236,9 @@ class Answerer:
         return self._render(lead, [cite])
 
     def _decline(self, regions, missing) -> Answer:
-        titles = "、".join(f"《{d.title}》" for d in self.index.documents[:3])
-        more = f"等{len(self.index.documents)}份文件" if len(self.index.documents) > 3 else ""
+        docs = self._policy_docs()
+        titles = "、".join(f"《{d.title}》" for d in docs[:3])
+        more = "等文件" if len(self.index.documents) > 3 else ""
         if regions:
             head = f"抱歉，已加载的政策文件不涉及{('、'.join(regions))}的政策，无法回答。"
         elif missing:

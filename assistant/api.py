@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .answerer import Answerer
 from .corpus import load_corpus
 from .embedders import Embedder, make_embedder
-from .index import Index, build_index, exists, open_index
+from .index import Index, StaleIndex, build_index, exists, open_index
 from .lexicon import Lexicon
 from .models import Answer
 from .retriever import HybridRetriever
@@ -39,7 +40,7 @@ class Toolkit:
                    Segmenter(lexicon), StructureRules.load(data / "structure.toml"),
                    load_rules(data / "rules"))
 
-    def build(self, corpus_dir: Path, index_dir: Path) -> dict:
+    def build(self, corpus_dir: Path | list[Path], index_dir: Path) -> dict:
         corpus = load_corpus(corpus_dir, self.structure)
         return build_index(index_dir, corpus, self.embedder, self.segmenter)
 
@@ -67,7 +68,14 @@ class Assistant:
         if not exists(settings.index_dir):
             log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
             toolkit.build(settings.corpus_dir, settings.index_dir)
-        index = open_index(settings.index_dir, toolkit.embedder)
+        try:
+            index = open_index(settings.index_dir, toolkit.embedder)
+        except StaleIndex as exc:
+            recorded = [Path(p) for p in (exc.corpus or "").split(os.pathsep) if p]
+            corpus = recorded if recorded and all(p.exists() for p in recorded) else settings.corpus_dir
+            log.warning("%s：按 %s 重建索引", exc, corpus)
+            toolkit.build(corpus, settings.index_dir)
+            index = open_index(settings.index_dir, toolkit.embedder)
         log.info("index %s: %d documents, %d clauses, embedder %s", index.directory,
                  len(index.documents), len(index.clauses), index.embedder_name)
         return cls(index, toolkit)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ class DocumentError(ValueError):
 
 @dataclass
 class LoadedCorpus:
+    root: str = ""
     documents: list[Document] = field(default_factory=list)
     clauses: list[Clause] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
@@ -79,10 +81,12 @@ def read_document(path: Path, rules: StructureRules) -> Document:
                     source_path=str(path), style=style, meta=meta)
 
 
-def load_corpus(root: Path, rules: StructureRules) -> LoadedCorpus:
-    out = LoadedCorpus()
+def load_corpus(root: Path | list[Path], rules: StructureRules) -> LoadedCorpus:
+    """Every document under one folder or several (recursively); bad files are reported, skipped."""
+    roots = root if isinstance(root, list) else [root]
+    out = LoadedCorpus(root=os.pathsep.join(str(r.resolve()) for r in roots))
     seen: dict[str, Path] = {}
-    for path in document_files(root):
+    for path in (p for r in roots for p in document_files(r)):
         try:
             doc = read_document(path, rules)
             if doc.doc_id in seen:

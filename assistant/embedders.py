@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model, name: str):
         self.model, self.name = model, name
-        self.dim = int(model.get_sentence_embedding_dimension())
+        self.dim = int(model.get_embedding_dimension())
 
     @classmethod
     def from_name(cls, name_or_path: str) -> "SentenceTransformerEmbedder":

@@ -39,10 +39,11 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> Quer
     expansions = lexicon.expansions(text)
     unknown_weight = 0.6 * bm25.max_idf()
     terms: dict[str, Term] = {}
-    for word in seg.terms(text):
+    for word, start, end in seg.terms(text):
         if word in lexicon.generic or len(word) < 2 or re.fullmatch(r"[\d.%,]+[万亿元]*", word):
             continue
-        alts = [word] + [c for a, c in expansions if word in a or a in word]
+        # The documents' words for every alias overlapping this word in the question.
+        alts = [word] + [c for _, c, a_start, a_end in expansions if a_start < end and start < a_end]
         weight = bm25.term_idf(word.lower()) or (
             # A real word the documents never use is a strong sign of an uncovered topic; a
             # fragment the segmenter guessed (物能, 贷到) is noise.
@@ -53,7 +54,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> Quer
                       and p not in lexicon.generic)
         terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts)
     # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
-    for alias, canonical in expansions:
+    for alias, canonical, _, _ in expansions:
         if not any(alias in t.word or t.word in alias for t in terms.values()):
             terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical))
     return QueryTerms(list(terms.values()), lexicon.must_match_terms(text), lexicon.regions_in(text),
@@ -79,7 +80,8 @@ def assess(q: QueryTerms, clauses: list[Clause], documents: list[Document]) -> C
     covered = [t for t in q.terms if t.found_in(text)]
     missing = [t for t in q.terms if not t.found_in(text)]
     total = sum(t.weight for t in q.terms) or 1.0
-    everywhere = "".join(d.title + d.text[:2000] + str(d.meta.get("region", "")) for d in documents)
+    # Regions by what a document is (title, metadata), not what it mentions (京津冀 names 天津).
+    everywhere = "".join(d.title + str(d.meta.get("region", "")) for d in documents)
     return Coverage(
         score=sum(t.weight for t in covered) / total,
         covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),

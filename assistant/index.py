@@ -24,12 +24,20 @@ from .tokenize import Segmenter
 from .vectorstore import ChromaStore
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
 CHUNK_CHARS = 150
 
 
 class IndexError_(RuntimeError):
     """The index is missing, unreadable or built with another embedder."""
+
+
+class StaleIndex(IndexError_):
+    """A sound index built by an older format or another embedder: rebuild it."""
+
+    def __init__(self, message: str, corpus: str | None):
+        super().__init__(message)
+        self.corpus = corpus
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ class Index:
     def embedder_name(self) -> str:
         return self.manifest["embedder"]
 
+    def primary_doc_ids(self) -> list[str]:
+        """Documents asked first: policy measures (一、…) unless their metadata says otherwise.
+        Regulations answer what the policies do not cover."""
+        return [d.doc_id for d in self.documents if d.meta.get("primary", d.style == "policy")]
+
 
 def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter) -> dict:
     chunks = [Chunk(i, t) for i, c in enumerate(corpus.clauses) for t in chunk_clause(c)]
@@ -88,7 +101,8 @@ def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Seg
     t1 = time.perf_counter()
     vectors = embedder.embed(matched)
     store = ChromaStore(build / "chroma", embedder)
-    store.add([str(i) for i in range(len(chunks))], [ch.text for ch in chunks], vectors)
+    store.add([str(i) for i in range(len(chunks))], [ch.text for ch in chunks], vectors,
+              [corpus.clauses[ch.clause].doc_id for ch in chunks])
     t2 = time.perf_counter()
     with (build / "clauses.jsonl").open("w", encoding="utf-8") as f:
         for c in corpus.clauses:
@@ -99,7 +113,7 @@ def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Seg
         for d in corpus.documents:
             f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
     manifest = {
-        "format": FORMAT, "embedder": embedder.name, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "format": FORMAT, "embedder": embedder.name, "corpus": corpus.root, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": len(corpus.documents), "clauses": len(corpus.clauses), "chunks": len(chunks),
         "errors": [f"{e.path}: {e.reason}" for e in corpus.errors],
         "seconds": {"lexical": round(t1 - t0, 2), "dense": round(t2 - t1, 2)},
@@ -157,16 +171,20 @@ def open_index(index_dir: Path, embedder: Embedder) -> Index:
     build = index_dir / "builds" / build_id
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexError_(f"索引已损坏：{build}（{exc}）") from exc
+    if manifest.get("format") != FORMAT:
+        raise StaleIndex(f"索引格式版本不符：{build}，请重建索引", manifest.get("corpus"))
+    if manifest["embedder"] != embedder.name:
+        raise StaleIndex(f"索引由向量模型 {manifest['embedder']} 构建，当前配置为 {embedder.name}，请重建索引",
+                         manifest.get("corpus"))
+    try:
         clauses = [_clause_from_json(json.loads(ln)) for ln in
                    (build / "clauses.jsonl").read_text(encoding="utf-8").splitlines() if ln]
         chunks = [Chunk(**d) for d in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
         documents = [Document(**json.loads(ln)) for ln in
                      (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
         bm25 = BM25.load(build)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexError_(f"索引已损坏：{build}（{exc}）") from exc
-    if manifest.get("format") != FORMAT:
-        raise IndexError_(f"索引格式版本不符：{build}")
-    if manifest["embedder"] != embedder.name:
-        raise IndexError_(f"索引由向量模型 {manifest['embedder']} 构建，当前配置为 {embedder.name}，请重建索引")
     return Index(build, manifest, documents, clauses, chunks, bm25, ChromaStore(build / "chroma", embedder))

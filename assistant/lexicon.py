@@ -28,26 +28,26 @@ class Lexicon:
             words.update(aliases)
         return {w for w in words if len(w) > 1}
 
-    def expansions(self, text: str) -> list[tuple[str, str]]:
-        """(alias found in text, canonical term) pairs, longest alias first, no overlaps."""
+    def expansions(self, text: str) -> list[tuple[str, str, int, int]]:
+        """(alias, canonical, start, end) for aliases found in text, longest first, no overlaps."""
         pairs = sorted(((a, c) for c, aliases in self.synonyms.items() for a in aliases),
                        key=lambda p: -len(p[0]))
         taken = [False] * len(text)
-        found: list[tuple[str, str]] = []
+        found: list[tuple[str, str, int, int]] = []
         for alias, canonical in pairs:
             start = text.find(alias)
             while start >= 0:
                 end = start + len(alias)
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * len(alias)
-                    found.append((alias, canonical))
+                    found.append((alias, canonical, start, end))
                     break
                 start = text.find(alias, start + 1)
         return found
 
     def expand(self, text: str) -> str:
         """The question with the documents' words appended: '纳斯达克上市' → '… 境外主要证券交易所'."""
-        canon = list(dict.fromkeys(c for _, c in self.expansions(text) if c not in text))
+        canon = list(dict.fromkeys(c for _, c, _, _ in self.expansions(text) if c not in text))
         return text if not canon else text + " " + " ".join(canon)
 
     def must_match_terms(self, text: str) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from .embedders import Embedder
 from .index import Index
 from .models import Hit
@@ -23,22 +25,40 @@ class HybridRetriever:
     def __init__(self, index: Index, embedder: Embedder, seg: Segmenter,
                  weights: FusionWeights = FusionWeights()):
         self.index, self.embedder, self.seg, self.weights = index, embedder, seg, weights
+        self._doc_of_chunk = [index.clauses[ch.clause].doc_id for ch in index.chunks]
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
-    def lexical(self, text: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
-        return self.index.bm25.top(dict(Counter(self.seg.words(text))), k)
+    def _mask(self, doc_ids: list[str]) -> np.ndarray:
+        key = tuple(sorted(doc_ids))
+        if key not in self._masks:  # a handful of distinct filters per process: cache them
+            wanted = set(key)
+            self._masks[key] = np.fromiter((d in wanted for d in self._doc_of_chunk), dtype=bool,
+                                           count=len(self._doc_of_chunk))
+        return self._masks[key]
 
-    def dense(self, text: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
+    def lexical(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
+        query = dict(Counter(self.seg.words(text)))
+        if not doc_ids:
+            return self.index.bm25.top(query, k)
+        scores = self.index.bm25.scores(query)
+        scores = np.where(self._mask(doc_ids), scores, 0.0)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+    def dense(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
         k = min(k, len(self.index.chunks))
-        return self.index.dense.search(self.embedder.embed([text])[0], k)
+        return self.index.dense.search(self.embedder.embed([text])[0], k, doc_ids)
 
-    def search(self, text: str, k: int = 5, *, use_dense: bool = True) -> list[Hit]:
+    def search(self, text: str, k: int = 5, *, use_dense: bool = True,
+               doc_ids: list[str] | None = None) -> list[Hit]:
+        """Top clauses for a query, optionally only within some documents."""
         w = self.weights
         scores: dict[int, float] = {}
         lex_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
-        rankings = [(self.lexical(text), w.lexical, lex_rank)]
+        rankings = [(self.lexical(text, doc_ids=doc_ids), w.lexical, lex_rank)]
         if use_dense and w.dense > 0:
-            rankings.append((self.dense(text), w.dense, dense_rank))
+            rankings.append((self.dense(text, doc_ids=doc_ids), w.dense, dense_rank))
         for ranking, weight, ranks in rankings:
             seen_clauses: set[int] = set()
             for chunk_no, _ in ranking:

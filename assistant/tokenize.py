@@ -27,6 +27,6 @@ class Segmenter:
         """Index tokens: search-mode cut (whole words plus their parts), lower-cased, no punctuation."""
         return [t.lower() for t in self._jieba.cut_for_search(text) if _WORD.search(t)]
 
-    def terms(self, text: str) -> list[str]:
-        """Question words for coverage checks: precise-mode cut, so 上云上平台 stays one word."""
-        return [t for t in self._jieba.cut(text) if _WORD.search(t)]
+    def terms(self, text: str) -> list[tuple[str, int, int]]:
+        """Question words with their spans, precise mode, so 上云上平台 stays one word."""
+        return [(w, start, end) for w, start, end in self._jieba.tokenize(text) if _WORD.search(w)]

@@ -43,18 +43,23 @@ class ChromaStore:
                             embedding_function=_LangChainEmbeddings(embedder),
                             collection_metadata={"hnsw:space": "cosine"})
 
-    def add(self, ids: list[str], texts: list[str], vectors: np.ndarray) -> None:
+    def add(self, ids: list[str], texts: list[str], vectors: np.ndarray,
+            doc_ids: list[str] | None = None) -> None:
         """Add chunks with precomputed vectors (so the embedder runs once, in batches)."""
         collection = self.store._collection  # the vectors are ours; LangChain would re-embed
+        docs = doc_ids or [""] * len(ids)
         for i in range(0, len(ids), BATCH):
             collection.add(ids=ids[i:i + BATCH], documents=texts[i:i + BATCH],
                            embeddings=vectors[i:i + BATCH].tolist(),
-                           metadatas=[{"chunk": int(x)} for x in ids[i:i + BATCH]])
+                           metadatas=[{"chunk": int(x), "doc": d}
+                                      for x, d in zip(ids[i:i + BATCH], docs[i:i + BATCH])])
 
     def count(self) -> int:
         return self.store._collection.count()
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Chunk numbers with cosine similarity, best first."""
-        docs = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
+    def search(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
+        """Chunk numbers with cosine similarity, best first; optionally within some documents."""
+        where = {"doc": {"$in": doc_ids}} if doc_ids else None
+        docs = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k,
+                                                                            filter=where)
         return [(int(doc.metadata["chunk"]), 1.0 - float(dist)) for doc, dist in docs]

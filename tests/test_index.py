@@ -75,3 +75,24 @@ def test_long_clauses_are_chunked_at_sentence_boundaries(bot):
     chunks = chunk_clause(clause)
     assert len(chunks) > 1 and "".join(chunks) == clause.text
     assert all(ch.endswith(("。", "；")) for ch in chunks)
+
+
+def test_stale_index_is_rebuilt_from_the_corpus_it_was_built_from(settings, tmp_path, mixed_corpus):
+    import json
+
+    s = replace(settings, index_dir=tmp_path / "idx")
+    Toolkit.load(s).build(mixed_corpus, s.index_dir)
+    manifest_path = s.index_dir / "builds" / current_build(s.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "format": 0}), encoding="utf-8")
+    bot = Assistant.load(settings=s)  # rebuilt, not crashed, and from the mixed corpus
+    assert bot.index.manifest["format"] != 0 and len(bot.documents()) == 2
+
+
+def test_a_corrupt_index_is_a_clear_error(settings, tmp_path):
+    s = replace(settings, index_dir=tmp_path / "idx")
+    toolkit = Toolkit.load(s)
+    toolkit.build(ROOT / "corpus", s.index_dir)
+    (s.index_dir / "builds" / current_build(s.index_dir) / "clauses.jsonl").write_text("{oops", encoding="utf-8")
+    with pytest.raises(IndexError_, match="索引已损坏"):
+        open_index(s.index_dir, toolkit.embedder)
