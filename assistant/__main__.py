@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--profile", required=True, help="企业情况 JSON 文件")
     chk.add_argument("--index")
     chk.add_argument("--json", action="store_true")
+    fb = sub.add_parser("feedback-export", help="把网页上的 👍/👎 反馈导出为评测用例（JSONL）")
+    fb.add_argument("--index")
+    fb.add_argument("--out", help="输出文件（默认标准输出）")
     tr = sub.add_parser("train-embedder", help="在法规语料上训练离线中文静态向量")
     tr.add_argument("--corpus", action="append", required=True)
     tr.add_argument("--out", required=True)
@@ -126,6 +129,23 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_feedback_export(args) -> int:
+    from .feedback import FeedbackStore
+
+    path = _settings(args).index_dir / "feedback.sqlite"
+    if not path.exists():
+        print(f"没有反馈记录：{path}", file=sys.stderr)
+        return 0
+    lines = [json.dumps(c, ensure_ascii=False) for c in FeedbackStore(path).export_cases()]
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"已导出 {len(lines)} 条反馈到 {args.out}（👎 的用例需人工补全期望后再加入评测集）", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_train(args) -> int:
     from .corpus import load_corpus
     from .embedder_training import train
@@ -146,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     return {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
-            "train-embedder": cmd_train}[args.command](args)
+            "feedback-export": cmd_feedback_export, "train-embedder": cmd_train}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = {"lookup", "calc", "eligibility", "refuse", "adversarial", "multiturn", "csv", "typo",
-         "colloquial", "validity", "regulation"}
+         "colloquial", "validity", "regulation", "feedback"}
 CSV_QUESTION, CSV_REFERENCE, CSV_SECTIONS, CSV_AMOUNT = "问题", "标准答案", "期望条款", "期望金额"
 
 
@@ -51,6 +51,8 @@ def _case_from_json(obj: dict, source: str) -> Case:
     history = obj.get("history") or []
     if not all(isinstance(h, list) and len(h) == 2 for h in history):
         raise ValueError("history 应为 [问题, 回答] 对的列表")
+    if obj.get("needs_review"):
+        raise ValueError("反馈用例尚待人工补全期望（needs_review）")
     kind = obj.get("kind", "lookup")
     if kind not in KINDS:
         raise ValueError(f"未知的 kind：{kind}")
