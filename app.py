@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import logging
 import os
 import re
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 import gradio as gr

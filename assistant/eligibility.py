@@ -99,77 +99,66 @@ def _row(rule: Rule, status: str, reason: str, ask: str = "", amount=None) -> Ro
 
 def _computed(rule: Rule, value: Decimal | None, field_label: str) -> Row:
     if value is None:
-        cap = rule.cap_yuan
-        return _row(rule, "met", f"符合条件；提供{field_label}即可计算具体金额", f"{field_label}是多少？", cap)
+        return _row(rule, "met", f"符合条件；提供{field_label}即可计算具体金额", f"{field_label}是多少？",
+                    rule.cap_yuan)
     calc = calculate(rule, value)
     if calc.amount_yuan == 0:
         return _row(rule, "not_met", "按原文该金额不能获得奖励：" + "；".join(calc.steps[1:]), amount=0)
     return _row(rule, "met", f"按{field_label}计算：" + "；".join(calc.steps), amount=calc.amount_yuan)
 
 
-def _choice(rule: Rule, value, yes: set, ask: str, why_not: str) -> Row:
+def _amount_check(rule: Rule, spec: dict, p: dict) -> Row:
+    value = p.get(spec["amount"])
+    if value is None and spec.get("ask"):
+        return _row(rule, "unknown", "尚不清楚", spec["ask"])
+    return _computed(rule, value, AMOUNTS[spec["amount"]])
+
+
+def _choice_check(rule: Rule, spec: dict, p: dict) -> Row:
+    value = p.get(spec["field"])
     if value is None:
-        return _row(rule, "unknown", "尚不清楚", ask)
-    if value in yes:
+        return _row(rule, "unknown", "尚不清楚", spec["ask"])
+    if value in spec["yes"]:
         return _row(rule, "met", f"符合：{value}；原文最高{fmt_wan(rule.cap_yuan)}", amount=rule.cap_yuan)
-    return _row(rule, "not_met", why_not)
+    return _row(rule, "not_met", spec["why_not"])
 
 
-def _flag(rule: Rule, flag, ask: str, why_not: str, cost: Decimal | None, cost_label: str) -> Row:
+def _flag_check(rule: Rule, spec: dict, p: dict) -> Row:
+    flag = p.get(spec["field"])
     if flag is None:
-        return _row(rule, "unknown", "尚不清楚", ask)
+        return _row(rule, "unknown", "尚不清楚", spec["ask"])
     if not flag:
-        return _row(rule, "not_met", why_not)
-    return _computed(rule, cost, cost_label)
+        return _row(rule, "not_met", spec["why_not"])
+    return _computed(rule, p.get(spec["amount"]), AMOUNTS[spec["amount"]])
 
 
-def _industry_row(rule: Rule, p: dict) -> Row:
-    industry = p.get("industry")
+def _industry_check(rule: Rule, spec: dict, p: dict) -> Row:
+    industry, wanted = p.get("industry"), rule.get("industry")
     if industry is None:
-        return _row(rule, "unknown", f"本项限于{rule.get('industry')}专精特新企业", f"贵企业是否属于{rule.get('industry')}？")
-    if rule.get("industry") not in industry or industry.startswith("非"):
-        return _row(rule, "not_met", f"本项限于{rule.get('industry')}专精特新企业，贵企业行业为“{industry}”", amount=0)
-    return _computed(rule, p.get("digital_contract"), AMOUNTS["digital_contract"])
+        return _row(rule, "unknown", f"本项限于{wanted}专精特新企业", f"贵企业是否属于{wanted}？")
+    if wanted not in industry or industry.startswith("非"):
+        return _row(rule, "not_met", f"本项限于{wanted}专精特新企业，贵企业行业为“{industry}”", amount=0)
+    return _computed(rule, p.get(spec["amount"]), AMOUNTS[spec["amount"]])
+
+
+def _threshold_check(rule: Rule, spec: dict, p: dict) -> Row:
+    result = threshold(rule, p.get(spec["amount"]), p.get("industry"))
+    status = {True: "met", False: "not_met", None: "unknown"}[result.met]
+    ask = ""
+    if result.met is None:
+        ask = f"{AMOUNTS[spec['amount']]}是多少？"
+        if p.get("industry") is None:
+            ask = f"贵企业是否属于{rule.get('excluded_industry')}？" + ask
+    return _row(rule, status, result.reason, ask)
+
+
+CHECKS = {"amount": _amount_check, "choice": _choice_check, "flag": _flag_check,
+          "industry": _industry_check, "threshold": _threshold_check}
 
 
 def _evaluate(rule: Rule, p: dict) -> Row | None:
-    if rule.id == "digital-transformation":
-        return _industry_row(rule, p)
-    if rule.id == "cloud-migration":
-        return _computed(rule, p.get("cloud_contract"), AMOUNTS["cloud_contract"])
-    if rule.id == "board-reward":
-        return _choice(rule, p.get("board_layer"), {"规范层", "培育层"},
-                       "是否已进入北京“专精特新”专板规范层或培育层？", "未进入专板规范层、培育层")
-    if rule.id == "equity-financing":
-        v = p.get("direct_financing")
-        if v is None:
-            return _row(rule, "unknown", "尚不清楚", "在北京区域性股权市场的年度累计直接融资额是多少？")
-        return _computed(rule, v, AMOUNTS["direct_financing"])
-    if rule.id == "listing":
-        return _choice(rule, p.get("listing"), {"A股", "境外"}, "是否计划在A股或境外主要证券交易所上市？",
-                       "暂无A股或境外主要证券交易所上市计划")
-    if rule.id == "brand-promotion":
-        return _flag(rule, p.get("brand_listed"), "上年度是否入选品牌强国工程等知名品牌榜单？",
-                     "上年度未入选知名品牌榜单", p.get("brand_cost"), AMOUNTS["brand_cost"])
-    if rule.id == "expo":
-        return _flag(rule, p.get("foreign_trade"), "是否开展外贸业务并参加国际性展会或线上外贸展会？",
-                     "未开展外贸业务", p.get("expo_cost"), AMOUNTS["expo_cost"])
-    if rule.id == "patent-fees":
-        v = p.get("patent_fees")
-        if v is None:
-            return _row(rule, "unknown", "按实际应缴金额资助", "发明专利授权费和前十年年费减缴后的实际应缴金额是多少？")
-        return _computed(rule, v, AMOUNTS["patent_fees"])
-    if rule.id == "first-use":
-        return _choice(rule, p.get("first_use"), {"首流片", "首批次", "首试产", "首方案"},
-                       "是否有集成电路首流片、新材料首批次、医药首试产或信创首方案？", "无首制首试首用项目")
-    if rule.id == "tech-center":
-        result = threshold(rule, p.get("revenue_last_year"), p.get("industry"))
-        status = {True: "met", False: "not_met", None: "unknown"}[result.met]
-        ask = "" if result.met is not None else "上年度主营业务收入是多少？"
-        if result.met is None and p.get("industry") is None:
-            ask = "贵企业是否属于建筑业？上年度主营业务收入是多少？"
-        return _row(rule, status, result.reason, ask)
-    return None
+    spec = rule.get("profile")
+    return CHECKS[spec["check"]](rule, spec, p) if spec else None
 
 
 def check_profile(profile: dict, rules: list[Rule], labels: dict[str, str] | None = None) -> Report:
