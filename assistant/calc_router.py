@@ -13,8 +13,6 @@ from .rules import Rule
 
 _CLAIM_AFTER = re.compile(r"^\s*(吗|么|嘛|不|没|行吗|可以吗|够吗|有吗)")
 _CLAIM_BEFORE = re.compile(r"(拿|领|获得|得到|补贴|补助|奖励|资助|补|奖|给|申请到|拿到|支持)(是|为|有|到)?\s*$")
-_NOT_MANUFACTURING = re.compile(r"(不是|非|不属于|并非|不算)制造业|服务业|软件企业|互联网企业|贸易企业|"
-                                r"批发|零售|建筑业|咨询公司|软件公司|科技服务")
 _ASKS_HOW_MUCH = re.compile(r"多少|怎么算|如何计算|怎么计算|几|额度|金额|标准|比例|怎么补|如何补")
 _INDUSTRY = re.compile(r"(非建筑业|建筑业|制造业|软件|服务业)")
 
@@ -72,10 +70,11 @@ def _route_rule(rule: Rule, question: str, context: str) -> Routed | None:
             return None  # a plain lookup; retrieval quotes the clause
         verdict = {True: "符合", False: "不符合", None: "尚不能判断是否符合"}[result.met]
         return Routed(rule, None, f"{verdict}该放宽条件：{result.reason}。", asks_input=result.met is None)
-    if rule.get("industry") and _NOT_MANUFACTURING.search(context):
-        reason = f"该项支持限于{rule.get('industry')}专精特新企业"
+    ruled_out = next((w for w in rule.get("not_eligible_if", []) if w in context), None)
+    if ruled_out:
+        reason = f"该项支持限于{rule.get('condition')}"
         return Routed(rule, not_eligible(rule, value, reason) if value is not None else None,
-                      f"不符合：{reason}，非{rule.get('industry')}企业不适用本项（按合同额比例的支持）。")
+                      f"不符合：{reason}，您提到“{ruled_out}”，不适用本项。")
     if rule.kind == "cap":
         if claimed is None:
             return None

@@ -68,3 +68,9 @@ def test_lexicon_canonical_terms_are_document_words():
     text = fold("".join(d.text for d in DOCS.values()))
     missing = [c for c in lexicon.synonyms if fold(c) not in text]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.get("not_eligible_if")], ids=lambda r: r.id)
+def test_conditions_are_quoted_text(rule):
+    """The condition a rule names when it rules an enterprise out is the text's own words."""
+    assert rule.get("condition") in rule.quote
