@@ -66,10 +66,10 @@ def _route_rule(rule: Rule, question: str, context: str) -> Routed | None:
     if rule.kind == "threshold":
         industry = (_INDUSTRY.search(context) or [None])[0]
         result = threshold(rule, value, industry)
-        if result.met is None and not industry:
-            return None  # a plain lookup; retrieval quotes the clause
-        verdict = {True: "符合", False: "不符合", None: "尚不能判断是否符合"}[result.met]
-        return Routed(rule, None, f"{verdict}该放宽条件：{result.reason}。", asks_input=result.met is None)
+        if result.met is None:
+            return None  # nothing to judge yet: a plain lookup, the clause answers
+        verdict = "符合" if result.met else "不符合"
+        return Routed(rule, None, f"{verdict}该放宽条件：{result.reason}。")
     ruled_out = next((w for w in rule.get("not_eligible_if", []) if w in context), None)
     if ruled_out:
         reason = f"该项支持限于{rule.get('condition')}"

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 from .report import compare_runs, html_report, markdown
-from .runner import run_cases, summarise
+from .runner import run_cases, run_cases_cli, summarise
 from .sets import check_sections, read_set
 
 THRESHOLDS = Path(__file__).with_name("thresholds.toml")
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--compare", help="上次的 results.json")
     run.add_argument("--baseline", action="store_true", help="同时评测朴素 RAG 基线")
     run.add_argument("--gate", action="store_true", help=f"低于 {THRESHOLDS.name} 的门槛则失败")
+    run.add_argument("--via", choices=["api", "cli"], default="api",
+                     help="api：Python 接口；cli：批量命令行 python -m assistant ask --jsonl")
     args = p.parse_args(argv)
 
     from assistant import Assistant
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     problems += bad_sections
     bad_sources = {pr.source for pr in bad_sections}
     cases = [c for c in cases if c.source not in bad_sources]
-    results = run_cases(bot, cases)
+    results = (run_cases_cli(bot, cases, bot.index.directory.parent.parent) if args.via == "cli"
+               else run_cases(bot, cases))
     summary = summarise(results)
     baseline = None
     if args.baseline:

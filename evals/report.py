@@ -12,11 +12,13 @@ SHOWN = ["cases", "passed", "pass_rate", "hit@1", "hit@3", "mrr", "citation_prec
 COMPARED = ["hit@1", "hit@3", "mrr", "fact_recall", "refusal_recall", "latency_p50_ms", "latency_p95_ms"]
 
 
-def fmt(v) -> str:
+def fmt(v, key: str = "") -> str:
     if v is None:
         return "—"
+    if key.endswith("_ms"):
+        return f"{v:.1f}"
     if isinstance(v, float):
-        return f"{v:.3f}" if v <= 1.0 else f"{v:.1f}"
+        return f"{v:.3f}" if v <= 1.0 else f"{v:.2f}"
     return str(v)
 
 
@@ -25,7 +27,7 @@ def markdown(summary: dict, problems: list, baseline: dict | None = None, compar
     lines = ["# 评测结果", "", "| 指标 | 全部 | " + " | ".join(kinds) + " |",
              "|---|---|" + "---|" * len(kinds)]
     for key in SHOWN:
-        row = [fmt(summary["overall"].get(key))] + [fmt(summary["by_kind"][k].get(key)) for k in kinds]
+        row = [fmt(summary["overall"].get(key), key)] + [fmt(summary["by_kind"][k].get(key), key) for k in kinds]
         lines.append(f"| {key} | " + " | ".join(row) + " |")
     lines.append("")
     lines.append("rouge_l_chars(weak): character overlap with 标准答案 — a weak signal of wording, not correctness.")
@@ -35,7 +37,7 @@ def markdown(summary: dict, problems: list, baseline: dict | None = None, compar
         for key in COMPARED:
             ours, theirs = summary["overall"].get(key), baseline.get(key)
             ratio = (ours / theirs) if isinstance(ours, (int, float)) and theirs else None
-            lines.append(f"| {key} | {fmt(ours)} | {fmt(theirs)} | {fmt(ratio) if ratio is not None else '—'} |")
+            lines.append(f"| {key} | {fmt(ours, key)} | {fmt(theirs, key)} | {fmt(ratio) if ratio is not None else '—'} |")
     if compare:
         lines += ["", "## 与上次对比", "", f"退步 {len(compare['regressed'])} 例：" + "、".join(compare["regressed"]),
                   f"改进 {len(compare['improved'])} 例：" + "、".join(compare["improved"])]
@@ -44,7 +46,7 @@ def markdown(summary: dict, problems: list, baseline: dict | None = None, compar
     return "\n".join(lines)
 
 
-def _bars(title: str, items: list[tuple[str, float]], maximum: float = 1.0) -> str:
+def _bars(title: str, items: list[tuple[str, float]], maximum: float = 1.0, counts: bool = False) -> str:
     h = 26 * len(items) + 30
     parts = [f'<svg width="560" height="{h}" role="img" aria-label="{html.escape(title)}">',
              f'<text x="0" y="16" font-weight="bold">{html.escape(title)}</text>']
@@ -53,7 +55,7 @@ def _bars(title: str, items: list[tuple[str, float]], maximum: float = 1.0) -> s
         w = 0 if maximum == 0 else 360 * min(value, maximum) / maximum
         parts.append(f'<text x="0" y="{y + 15}">{html.escape(label)}</text>'
                      f'<rect x="130" y="{y}" width="{w:.1f}" height="18" fill="#2b6cb0"/>'
-                     f'<text x="{136 + w:.1f}" y="{y + 15}">{fmt(value)}</text>')
+                     f'<text x="{136 + w:.1f}" y="{y + 15}">{int(value) if counts else fmt(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -67,7 +69,7 @@ def _histogram(latencies: list[float]) -> str:
     for v in latencies:
         counts[min(n - 1, int(v / top * n))] += 1
     items = [(f"≤{top * (i + 1) / n:.1f} ms", float(c)) for i, c in enumerate(counts)]
-    return _bars("延迟分布（每题毫秒数，用例数）", items, max(counts))
+    return _bars("延迟分布（每题毫秒数 → 用例数）", items, max(counts), counts=True)
 
 
 def html_report(summary: dict, results: list[CaseResult], problems: list, baseline: dict | None) -> str:
@@ -80,14 +82,19 @@ def html_report(summary: dict, results: list[CaseResult], problems: list, baseli
         rows.append(f"<tr><td>{html.escape(r.case.id)}<br><small>{html.escape(r.case.kind)}</small></td>"
                     f"<td>{html.escape(r.case.question[:200])}</td><td>{html.escape(r.text[:600])}</td>"
                     f"<td>{html.escape(facts)}<br>条款：{html.escape(','.join(r.case.sections))}"
-                    f"<br>金额：{r.case.amount_yuan}</td><td>{quotes}</td></tr>")
+                    f"<br>金额：{fmt(r.case.amount_yuan)}</td><td>{quotes}</td></tr>")
     overall = summary["overall"]
-    table = "".join(f"<tr><th>{k}</th><td>{fmt(overall.get(k))}</td></tr>" for k in SHOWN)
+    kind_names = list(kinds)
+    table = ("<tr><th>指标</th><th>全部</th>" + "".join(f"<th>{html.escape(k)}</th>" for k in kind_names) + "</tr>"
+             + "".join(f"<tr><th>{k}</th><td>{fmt(overall.get(k), k)}</td>"
+                       + "".join(f"<td>{fmt(kinds[n].get(k), k)}</td>" for n in kind_names) + "</tr>"
+                       for k in SHOWN))
     base = ""
     if baseline:
-        base = "<h2>对照基线</h2><table>" + "".join(
-            f"<tr><th>{k}</th><td>{fmt(overall.get(k))}</td><td>{fmt(baseline.get(k))}</td></tr>"
-            for k in COMPARED) + "</table>"
+        base = ("<h2>对照基线（RecursiveCharacterTextSplitter + Chroma + 同一向量模型，top-3）</h2>"
+                "<table><tr><th>指标</th><th>本系统</th><th>基线</th></tr>" + "".join(
+                    f"<tr><th>{k}</th><td>{fmt(overall.get(k), k)}</td><td>{fmt(baseline.get(k), k)}</td></tr>"
+                    for k in COMPARED) + "</table>")
     probs = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>评测报告</title>
 <style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:24px;max-width:1200px}}
@@ -100,7 +107,7 @@ table{{border-collapse:collapse;margin:8px 0}}td,th{{border:1px solid #ccc;paddi
 {_histogram([r.latency_ms for r in results])}
 {base}
 <h2>未通过的用例（{len(failed)}）</h2>
-<table class="fail"><tr><th>用例</th><th>问题</th><th>回答</th><th>期望</th><th>引用的条款</th></tr>{''.join(rows)}</table>
+{'<table class="fail"><tr><th>用例</th><th>问题</th><th>回答</th><th>期望</th><th>引用的条款</th></tr>' + ''.join(rows) + '</table>' if rows else '<p>无。</p>'}
 {'<h2>无法读取的用例</h2><ul>' + probs + '</ul>' if probs else ''}
 </body></html>"""
 

@@ -69,6 +69,24 @@ def run_cases(bot, cases: list[Case]) -> list[CaseResult]:
     return results
 
 
+def run_cases_cli(bot, cases: list[Case], index_dir) -> list[CaseResult]:
+    """The same cases through the batch CLI (python -m assistant ask --jsonl), as outside tools
+    call it. Latency per question is the batch's wall time divided evenly (one process)."""
+    import json
+    import subprocess
+    import sys
+
+    doc_texts = {d.doc_id: d.text for d in bot.documents()}
+    lines = [json.dumps({"id": str(i), "question": c.question, "history": [list(h) for h in c.history]},
+                        ensure_ascii=False) for i, c in enumerate(cases)]
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl", "-", "--index", str(index_dir)],
+                         input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    each = (time.perf_counter() - t0) * 1000 / max(1, len(cases))
+    answers = {a["id"]: a for a in map(json.loads, out.stdout.splitlines())}
+    return [score(c, answers[str(i)], each, doc_texts) for i, c in enumerate(cases)]
+
+
 def _mean(values) -> float | None:
     values = [float(v) for v in values if v is not None]
     return sum(values) / len(values) if values else None

@@ -67,6 +67,22 @@ def test_binds_to_localhost_only(server):
             socket.create_connection((a[4][0], port), timeout=1)
 
 
+@pytest.mark.parametrize("path", ["gradio_api/file=/etc/passwd", "file=/etc/passwd",
+                                  "gradio_api/file=../../../../etc/passwd", "gradio_api/file=app.py",
+                                  "gradio_api/file=var/index/CURRENT"])
+def test_no_machine_files_are_reachable(server, path):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(server["url"] + path, timeout=10) as r:
+            body = r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        assert exc.code in (403, 404)
+        return
+    assert "root:" not in body and "import gradio" not in body
+
+
 def test_api_endpoints_are_listed(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/ask", "/chat", "/hotline", "/calculate", "/check", "/source", "/feedback"} <= names

@@ -144,3 +144,15 @@ def test_percent_rules_never_exceed_their_rate(v):
     for rule_id in ("digital-transformation", "cloud-migration", "brand-promotion", "expo"):
         rule = RULES[rule_id]
         assert calculate(rule, v).amount_yuan <= int((v * rule.rate).to_integral_value("ROUND_HALF_UP"))
+
+
+def test_langchain_tools_wrap_the_same_calculators():
+    from assistant.tools import calculator_tools
+
+    tools = {t.name: t for t in calculator_tools(list(RULES.values()))}
+    assert set(tools) == {"digital_transformation", "cloud_migration", "equity_financing", "brand_promotion",
+                          "expo", "patent_fees"}
+    out = tools["cloud_migration"].invoke({"amount": "50万"})
+    assert out["amount_yuan"] == 150000 and out["section"] == "5" and out["quote"] == RULES["cloud-migration"].quote
+    assert "负数" in tools["cloud_migration"].invoke({"amount": "-1"})["error"]
+    assert tools["equity_financing"].args_schema.model_json_schema()["required"] == ["amount"]

@@ -121,3 +121,26 @@ def test_set_sizes_meet_the_issues():
     assert sum(kinds.values()) >= 200
     assert kinds["calc"] + kinds["eligibility"] >= 40
     assert kinds["lookup"] + kinds["refuse"] + kinds["multiturn"] >= 80
+
+
+def test_lookup_refuse_multiturn_through_the_batch_cli(settings, capsys):
+    """Issue 2's figure: the project's lookup/refuse/multi-turn cases through the batch CLI."""
+    sets = [str(ROOT / f"evals/sets/{n}.jsonl") for n in ("lookup", "refuse", "multiturn")]
+    assert main(["run", *sets, "--index", str(settings.index_dir), "--via", "cli"]) == 0
+    out = capsys.readouterr().out
+    row = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in out.splitlines()
+           if line.startswith("| ") and line.count("|") > 3}
+    assert float(row["pass_rate"]) >= 0.95 and float(row["hit@1"]) >= 0.95
+
+
+def test_compare_lists_regressions_and_improvements(tmp_path, bot):
+    from evals.report import compare_runs
+
+    cases, _ = read_set(ROOT / "evals/sets/calc.jsonl")
+    results = run_cases(bot, cases[:3])
+    previous = [r.to_dict() for r in results]
+    previous[0]["passed"], previous[1]["passed"] = False, True
+    results[1].passed = False
+    path = tmp_path / "prev.json"
+    path.write_text(json.dumps(previous, ensure_ascii=False), encoding="utf-8")
+    assert compare_runs(results, path) == {"regressed": [cases[1].id], "improved": [cases[0].id]}
