@@ -29,6 +29,7 @@ EXAMPLES = ["上云上平台改造补贴多少？", "我们是制造业企业，
             "进入专板培育层的企业有奖励吗？", "在纳斯达克上市有补贴吗？", "参加线上外贸展会的费用能补贴吗？",
             "2029年还能申请吗？"]
 MAX_INPUT = 10_000
+UNKNOWN = "不清楚"
 CSS = """
 .cite-card {border:1px solid #d0d7de;border-radius:6px;padding:6px 10px;margin:6px 0;background:#fafbfc}
 .cite-card summary {cursor:pointer;font-weight:600}
@@ -159,7 +160,7 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
                    "brand_listed": flags.get(brand_listed), "brand_cost": brand_cost,
                    "foreign_trade": flags.get(foreign_trade), "expo_cost": expo_cost,
                    "patent_fees": patent_fees, "first_use": first_use}
-        profile = {k: v for k, v in profile.items() if v not in (None, "", "不清楚")}
+        profile = {k: v for k, v in profile.items() if v not in (None, "", UNKNOWN)}
         try:
             report = bot.check(profile)
         except ProfileError as exc:
@@ -248,7 +249,9 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
             cbtn.click(calc, [rule_pick, amount, industry], cout, api_name="calculate")
         with gr.Tab("政策体检"):
             with gr.Row():
-                q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]), label="资质", elem_id="p-qualification")
+                # Every choice starts at 不清楚: Gradio would otherwise preselect the first option.
+                q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]) + [UNKNOWN], value=UNKNOWN, label="资质",
+                                 elem_id="p-qualification")
                 ind = gr.Textbox(label="行业", elem_id="p-industry")
                 rev = gr.Textbox(label=AMOUNTS["revenue_last_year"], elem_id="p-revenue")
             with gr.Row():
@@ -256,13 +259,13 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
                 cld = gr.Textbox(label=AMOUNTS["cloud_contract"], elem_id="p-cloud")
                 fin = gr.Textbox(label=AMOUNTS["direct_financing"])
             with gr.Row():
-                lay = gr.Dropdown(sorted(CHOICES["board_layer"][1]) + ["不清楚"], label="专板层级")
-                lst = gr.Dropdown(sorted(CHOICES["listing"][1]) + ["不清楚"], label="上市计划")
-                fu = gr.Dropdown(sorted(CHOICES["first_use"][1]) + ["不清楚"], label="首制首试首用类型")
+                lay = gr.Dropdown(sorted(CHOICES["board_layer"][1]) + [UNKNOWN], value=UNKNOWN, label="专板层级")
+                lst = gr.Dropdown(sorted(CHOICES["listing"][1]) + [UNKNOWN], value=UNKNOWN, label="上市计划")
+                fu = gr.Dropdown(sorted(CHOICES["first_use"][1]) + [UNKNOWN], value=UNKNOWN, label="首制首试首用类型")
             with gr.Row():
-                bl = gr.Radio(["是", "否", "不清楚"], label=FLAGS["brand_listed"])
+                bl = gr.Radio(["是", "否", UNKNOWN], value=UNKNOWN, label=FLAGS["brand_listed"])
                 bc = gr.Textbox(label=AMOUNTS["brand_cost"])
-                ft = gr.Radio(["是", "否", "不清楚"], label=FLAGS["foreign_trade"])
+                ft = gr.Radio(["是", "否", UNKNOWN], value=UNKNOWN, label=FLAGS["foreign_trade"])
                 ec = gr.Textbox(label=AMOUNTS["expo_cost"])
                 pf = gr.Textbox(label=AMOUNTS["patent_fees"])
             pbtn = gr.Button("开始体检", variant="primary", elem_id="check-send")

@@ -237,5 +237,7 @@ def test_browser_eligibility_form(page):
     page.fill("#p-digital textarea, #p-digital input", "120万元")
     page.click("#check-send")
     page.wait_for_function("document.querySelector('#check-table').innerText.includes('240000')", timeout=30000)
-    assert "符合" in page.locator("#check-summary").inner_text()
+    assert "符合 3 项" in page.locator("#check-summary").inner_text()  # untouched fields stay unknown
+    table = page.locator("#check-table").inner_text()
+    assert "是否已进入北京“专精特新”专板规范层或培育层" in table and "是否计划在A股" in table
     page.screenshot(path=str(SHOTS / "eligibility.png"), full_page=True)
