@@ -20,6 +20,8 @@ _FOLLOWUP = re.compile(r"^(那|那么|如果|要是|假如|假设|还有|另外|
 _YES_NO = re.compile(r"(吗|么|嘛|能否|可否|是否|有没有|能不能|可不可以|行不行|有无)[?？。!！\s]*$|能否|是否|有没有|能不能|可不可以")
 _HAS = re.compile(r"有没有|有无|有.{0,12}(吗|么)")
 _SUPPORT = re.compile(r"支持|给予|奖励|资助|补助|补贴|鼓励|优先|推动|引导|享受|实行|纳入|放宽|提供|予以")
+_MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少")
+_MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|%")
 _VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|哪年|失效|过期|还有效|还能|今后|以后")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
@@ -100,8 +102,19 @@ class Answerer:
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None) -> Answer:
         top = [h.clause for h in hits[:3]]
         coverage = assess(terms, top, self.index.documents)
-        if coverage.regions_missing or coverage.must_missing:
+        caveat = ""
+        if coverage.answerable_with_caveat:
+            caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"
+        elif coverage.regions_missing or coverage.must_missing:
             return self._decline(coverage.regions_missing, coverage.must_missing or coverage.missing)
+        answer = self._answer_covered(question, context, terms, hits, routed, coverage)
+        if caveat and not answer.refused:
+            head, sep, rest = answer.text.partition("\n")
+            answer.text = head + caveat + sep + rest
+            answer.short = caveat + answer.short
+        return answer
+
+    def _answer_covered(self, question, context, terms: QueryTerms, hits, routed, coverage) -> Answer:
         rule_clause = self._rule_clause(routed)
         if routed and routed.calculation is None and hits \
                 and hits[0].clause.key != rule_clause_key(routed):
@@ -114,7 +127,7 @@ class Answerer:
                 return validity
         if not terms.terms:
             return self._overview() if _ON_TOPIC.search(context) else self._decline((), ())
-        if not coverage.covered_enough:
+        if not coverage.covered_enough and not coverage.answerable_with_caveat:
             return self._decline((), coverage.missing)
         return self._lookup_answer(question, terms, hits)
 
@@ -155,9 +168,15 @@ class Answerer:
         wanted += [p for p in pieces if p not in wanted and any(t.found_in(p) for t in terms.terms)]
         core = [p for p in pieces if p in wanted[:2]] or pieces[:2]
         yes = ""
-        if _YES_NO.search(question) and _SUPPORT.search(quote):
+        # "有补贴吗" deserves 有 only when the quote grants money, not when it grants a procedure.
+        money_asked = bool(_MONEY_ASK.search(question))
+        grants = _MONEY_GRANT.search(quote) if money_asked else _SUPPORT.search(quote)
+        if _YES_NO.search(question) and grants:
             yes = "有。" if _HAS.search(question) else "可以。"
-        return yes + "，".join(core) + "。"
+        lead = yes + "，".join(core) + "。"
+        if terms.wants_amount and not re.search(r"\d", quote):
+            lead += "原文未写明具体金额或比例。"
+        return lead
 
     def _render(self, lead: str, citations: list[Citation], calculation=None, extra=()) -> Answer:
         lines = [lead, *extra]

@@ -11,6 +11,8 @@ from .textnorm import sentences
 from .tokenize import Segmenter
 
 MIN_COVERAGE = 0.5
+REST_COVERAGE = 0.8
+REST_MIN_WORDS = 2  # one shared word (认定, 出口) is not enough to answer beside a missing topic
 _AMOUNT_ASK = re.compile(r"多少|几|最高|上限|比例|额度|金额|标准|怎么算|如何计算|补多|奖多|给多")
 
 
@@ -57,8 +59,10 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> Quer
     for alias, canonical, _, _ in expansions:
         if not any(alias in t.word or t.word in alias for t in terms.values()):
             terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical))
-    return QueryTerms(list(terms.values()), lexicon.must_match_terms(text), lexicon.regions_in(text),
-                      bool(_AMOUNT_ASK.search(text)))
+    # A must-match word inside a recognised alias (香港 in 香港上市) is the alias's business.
+    must = [m for m in lexicon.must_match_terms(text)
+            if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions)]
+    return QueryTerms(list(terms.values()), must, lexicon.regions_in(text), bool(_AMOUNT_ASK.search(text)))
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,15 @@ class Coverage:
     missing: tuple[str, ...]
     must_missing: tuple[str, ...]
     regions_missing: tuple[str, ...]
+    rest_score: float = 0.0  # coverage of the words that are not missing must-match topics
+    rest_covered: int = 0  # how many of those words the text covers
+
+    @property
+    def answerable_with_caveat(self) -> bool:
+        """A missing must-match word beside an otherwise well-covered question ("按合同额还是按
+        发票金额？"): answer, and say what the text does not mention."""
+        return (bool(self.must_missing) and not self.regions_missing and self.rest_score >= REST_COVERAGE
+                and self.rest_covered >= REST_MIN_WORDS)
 
     @property
     def covered_enough(self) -> bool:
@@ -80,13 +93,19 @@ def assess(q: QueryTerms, clauses: list[Clause], documents: list[Document]) -> C
     covered = [t for t in q.terms if t.found_in(text)]
     missing = [t for t in q.terms if not t.found_in(text)]
     total = sum(t.weight for t in q.terms) or 1.0
+    must_missing = tuple(m for m in q.must_match if m not in text)
+    rest = [t for t in q.terms if not any(m in t.word or t.word in m for m in must_missing)]
+    rest_total = sum(t.weight for t in rest) or 1.0
+    rest_hits = [t for t in rest if t.found_in(text)]
+    rest_score = sum(t.weight for t in rest_hits) / rest_total
     # Regions by what a document is (title, metadata), not what it mentions (京津冀 names 天津).
     everywhere = "".join(d.title + str(d.meta.get("region", "")) for d in documents)
     return Coverage(
         score=sum(t.weight for t in covered) / total,
         covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),
-        must_missing=tuple(m for m in q.must_match if m not in text),
-        regions_missing=tuple(r for r in q.regions if r not in everywhere))
+        must_missing=must_missing,
+        regions_missing=tuple(r for r in q.regions if r not in everywhere), rest_score=rest_score,
+        rest_covered=len(rest_hits))
 
 
 def _sentence_score(sentence: str, q: QueryTerms) -> float:
