@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .calc_router import Routed, route
 from .evidence import QueryTerms, assess, best_sentences, query_terms
 from .index import Index
-from .lexicon import Lexicon
+from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
 from .question import Rejection, clean
 from .references import named_article, named_document
@@ -50,12 +50,17 @@ class Answerer:
 
     def __post_init__(self):
         self.clauses_by_key = {c.key: c for c in self.index.clauses}
+        self._vocabulary = self.lexicon.vocabulary()
 
     # ---- entry point -------------------------------------------------------------------
     def answer(self, raw_question: str, history: list | tuple = ()) -> Answer:
         q = clean(raw_question, self.settings.max_question_chars)
         if isinstance(q, Rejection):
             return Answer(q.message, True, short=q.message)
+        text, fixes = correct_typos(q.text, self._vocabulary, self.seg.terms(q.text),
+                                    self.seg.is_dictionary_word)
+        notice = q.notice + "".join(f"已按“{right}”理解“{typed}”。" for typed, right in fixes)
+        q = replace(q, text=text, notice=notice)
         earlier = [str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip()]
         followup = bool(earlier) and is_followup(q.text)
         context = f"{earlier[0]} {q.text}" if followup else q.text

@@ -55,3 +55,47 @@ class Lexicon:
 
     def regions_in(self, text: str) -> list[str]:
         return [r for r in self.regions if r in text]
+
+
+def correct_typos(text: str, vocabulary: set[str], tokens: list[tuple[str, int, int]],
+                  is_word) -> tuple[str, list[tuple[str, str]]]:
+    """Pinyin-IME slips in policy terms (首流骗 → 首流片, 平抬 → 平台): a span of the question that
+    starts and ends on word boundaries, differs from a policy term of 3+ characters in exactly one
+    character (not the first), and whose odd character is not part of a real word (补助 is, so
+    首贷补助 stays), is read as that term. Returns the text and (typed, read as) pairs."""
+    starts, ends = {s for _, s, _ in tokens}, {e for _, _, e in tokens}
+    token_at = {i: w for w, s, e in tokens for i in range(s, e)}
+    taken = [False] * len(text)
+    found: list[tuple[int, str, str]] = []
+    for term in sorted((t for t in vocabulary if len(t) >= 3), key=len, reverse=True):
+        n = len(term)
+        if term in text:
+            continue
+        for i in range(len(text) - n + 1):
+            window = text[i:i + n]
+            if i not in starts or i + n not in ends or any(taken[i:i + n]) or not _cjk(window):
+                continue
+            odd = [k for k in range(n) if window[k] != term[k]]
+            if len(odd) != 1 or odd[0] == 0 or is_word(window):
+                continue
+            host = token_at.get(i + odd[0], "")
+            left, right = window[:odd[0]], window[odd[0] + 1:]
+            # 认定有奖励 = 认定 + 有 + 奖励, 授权费和 = 授权费 + 和: words, not a slip.
+            around_words = is_word(left) and (not right or is_word(right))
+            if (len(host) > 1 and is_word(host)) or around_words or (n == 3 and _two_words(window, is_word)):
+                continue
+            found.append((i, window, term))
+            taken[i:i + n] = [True] * n
+            break
+    for i, window, term in sorted(found, reverse=True):
+        text = text[:i] + term + text[i + len(window):]
+    return text, [(w, t) for _, w, t in sorted(found)]
+
+
+def _two_words(window: str, is_word) -> bool:
+    """企业有 = 企业 + 有: ordinary text, not a slip for 企业债."""
+    return any(is_word(window[:k]) and is_word(window[k:]) for k in range(1, len(window)))
+
+
+def _cjk(s: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in s)
