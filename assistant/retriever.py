@@ -17,7 +17,7 @@ CANDIDATES = 50
 @dataclass(frozen=True)
 class FusionWeights:
     lexical: float = 1.0
-    dense: float = 0.5
+    dense: float = 0.2
     rrf_k: int = 10  # small k: the top ranks of each retriever matter most
 
 
