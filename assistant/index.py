@@ -28,11 +28,11 @@ FORMAT = 2
 CHUNK_CHARS = 150
 
 
-class IndexError_(RuntimeError):
+class IndexUnusable(RuntimeError):
     """The index is missing, unreadable or built with another embedder."""
 
 
-class StaleIndex(IndexError_):
+class StaleIndex(IndexUnusable):
     """A sound index built by an older format or another embedder: rebuild it."""
 
     def __init__(self, message: str, corpus: str | None):
@@ -125,7 +125,7 @@ def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Seg
 
 def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter) -> dict:
     if not corpus.clauses:
-        raise IndexError_("语料中没有可索引的条款，旧索引保持不变")
+        raise IndexUnusable("语料中没有可索引的条款，旧索引保持不变")
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -167,12 +167,12 @@ def exists(index_dir: Path) -> bool:
 def open_index(index_dir: Path, embedder: Embedder) -> Index:
     build_id = current_build(index_dir)
     if not build_id:
-        raise IndexError_(f"索引不存在：{index_dir}")
+        raise IndexUnusable(f"索引不存在：{index_dir}")
     build = index_dir / "builds" / build_id
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexError_(f"索引已损坏：{build}（{exc}）") from exc
+        raise IndexUnusable(f"索引已损坏：{build}（{exc}）") from exc
     if manifest.get("format") != FORMAT:
         raise StaleIndex(f"索引格式版本不符：{build}，请重建索引", manifest.get("corpus"))
     if manifest["embedder"] != embedder.name:
@@ -186,5 +186,5 @@ def open_index(index_dir: Path, embedder: Embedder) -> Index:
                      (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
         bm25 = BM25.load(build)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexError_(f"索引已损坏：{build}（{exc}）") from exc
+        raise IndexUnusable(f"索引已损坏：{build}（{exc}）") from exc
     return Index(build, manifest, documents, clauses, chunks, bm25, ChromaStore(build / "chroma", embedder))

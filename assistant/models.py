@@ -74,7 +74,6 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     calculation: Calculation | None = None
     short: str = ""  # one or two sentences a hotline worker can read aloud
-    notice: str = ""  # e.g. "问题过长，已按前500字处理"
 
     def to_dict(self) -> dict:
         return {

@@ -9,7 +9,7 @@ import pytest
 from assistant import Assistant
 from assistant.api import Toolkit
 from assistant.corpus import LoadedCorpus
-from assistant.index import IndexError_, build_index, chunk_clause, current_build, open_index
+from assistant.index import IndexUnusable, build_index, chunk_clause, current_build, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ def test_empty_corpus_does_not_replace_the_index(settings, tmp_path):
     toolkit = Toolkit.load(s)
     toolkit.build(ROOT / "corpus", s.index_dir)
     before = current_build(s.index_dir)
-    with pytest.raises(IndexError_, match="旧索引保持不变"):
+    with pytest.raises(IndexUnusable, match="旧索引保持不变"):
         build_index(s.index_dir, LoadedCorpus(), toolkit.embedder, toolkit.segmenter)
     assert current_build(s.index_dir) == before
 
@@ -66,7 +66,7 @@ def test_index_built_with_another_embedder_is_refused(settings, tmp_path):
     class Other(ExplodingEmbedder):
         name = "st:some-other-model"
 
-    with pytest.raises(IndexError_, match="请重建索引"):
+    with pytest.raises(IndexUnusable, match="请重建索引"):
         open_index(s.index_dir, Other())
 
 
@@ -94,5 +94,5 @@ def test_a_corrupt_index_is_a_clear_error(settings, tmp_path):
     toolkit = Toolkit.load(s)
     toolkit.build(ROOT / "corpus", s.index_dir)
     (s.index_dir / "builds" / current_build(s.index_dir) / "clauses.jsonl").write_text("{oops", encoding="utf-8")
-    with pytest.raises(IndexError_, match="索引已损坏"):
+    with pytest.raises(IndexUnusable, match="索引已损坏"):
         open_index(s.index_dir, toolkit.embedder)
