@@ -67,13 +67,14 @@ def correct_typos(text: str, vocabulary: set[str], tokens: list[tuple[str, int, 
     token_at = {i: w for w, s, e in tokens for i in range(s, e)}
     taken = [False] * len(text)
     found: list[tuple[int, str, str]] = []
-    for term in sorted((t for t in vocabulary if len(t) >= 3), key=len, reverse=True):
+    # A slip never changes a term's first character: only terms starting at a word start qualify.
+    initials = {text[i] for i in starts if i < len(text)}
+    candidates = (t for t in vocabulary if len(t) >= 3 and t[0] in initials and t not in text)
+    for term in sorted(candidates, key=lambda t: (-len(t), t)):
         n = len(term)
-        if term in text:
-            continue
-        for i in range(len(text) - n + 1):
+        for i in (i for i in sorted(starts) if text.startswith(term[0], i)):
             window = text[i:i + n]
-            if i not in starts or i + n not in ends or any(taken[i:i + n]) or not _cjk(window):
+            if len(window) < n or i + n not in ends or any(taken[i:i + n]) or not _cjk(window):
                 continue
             odd = [k for k in range(n) if window[k] != term[k]]
             if len(odd) != 1 or odd[0] == 0 or is_word(window):
