@@ -110,6 +110,13 @@ def test_chat_streams_escaped_text_with_citations(client):
     assert "数智转型" in cites and "<mark>" in cites and box == ""
 
 
+def test_chat_follow_up_uses_the_conversation(client):
+    messages, _, _ = client.predict("上云上平台改造补贴怎么算？", [], False, api_name="/chat")
+    messages, cites, _ = client.predict("那如果合同额是10万元呢？", messages, False, api_name="/chat")
+    assert len(messages) == 4
+    assert "30000" in json.dumps(messages[-1]["content"], ensure_ascii=False) and "30000" in cites
+
+
 def test_hotline(client):
     short, figure, quote = client.predict("上云上平台合同额50万元，补贴多少？", api_name="/hotline")
     assert "150000" in short and "150000" in figure and "上云上平台改造" in quote
