@@ -20,7 +20,6 @@ from assistant.amounts import AmountError, fmt_yuan, parse_amount
 from assistant.calculators import CalculationError, calculate, threshold
 from assistant.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer
 from assistant.settings import Settings
 
 log = logging.getLogger("app")
@@ -189,14 +188,14 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         if not state or "answer" not in state:
             return None, "请先提问，再评价回答。"
         rating = 1 if data.liked else -1
-        fid = feedback.add(state["question"], state["history"], _answer(state["answer"]), rating)
+        fid = feedback.add(state["question"], state["history"], state["answer"], rating)
         return fid, "已记录您的评价，可在下方补充意见。"
 
     def give_feedback(state: dict, rating: str, comment: str, last_id):
         if not state or "answer" not in state:
             return last_id, "请先提问，再评价回答。"
         comment = (comment or "")[:2000]
-        fid = feedback.add(state["question"], state["history"], _answer(state["answer"]),
+        fid = feedback.add(state["question"], state["history"], state["answer"],
                            1 if rating == "👍 有帮助" else -1, comment)
         return fid, f"已记录（第 {fid} 条）。感谢反馈：{esc(comment)[:200]}"
 
@@ -290,14 +289,6 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         api_q, api_h, api_out = gr.Textbox(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
         gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask")
     return demo
-
-
-def _answer(d: dict) -> Answer:
-    from assistant.models import Calculation, Citation
-
-    calc = d.get("calculation")
-    return Answer(d["text"], d["refused"], [Citation(**c) for c in d["citations"]],
-                  Calculation(**calc) if calc else None, short=d.get("short", ""))
 
 
 def main(argv: list[str] | None = None) -> None:

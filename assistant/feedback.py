@@ -7,8 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-from .models import Answer
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -35,19 +33,16 @@ class FeedbackStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
-    def add(self, question: str, history: list, answer: Answer, rating: int, comment: str = "") -> int:
+    def add(self, question: str, history: list, answer: dict, rating: int, comment: str = "") -> int:
+        """Store one rating of an answer (the CONTRACT answer dict, as the app holds it)."""
         if rating not in (-1, 1):
             raise ValueError("评价只能是 👍 或 👎")
         row = (time.strftime("%Y-%m-%dT%H:%M:%S"), question, json.dumps(history, ensure_ascii=False),
-               json.dumps(answer.to_dict(), ensure_ascii=False), rating, (comment or "")[:MAX_COMMENT])
+               json.dumps(answer, ensure_ascii=False), rating, (comment or "")[:MAX_COMMENT])
         with self._lock, self._connect() as db:
             cur = db.execute("INSERT INTO feedback (created_at, question, history, answer, rating, comment)"
                              " VALUES (?, ?, ?, ?, ?, ?)", row)
             return int(cur.lastrowid)
-
-    def add_comment(self, feedback_id: int, comment: str) -> None:
-        with self._lock, self._connect() as db:
-            db.execute("UPDATE feedback SET comment = ? WHERE id = ?", ((comment or "")[:MAX_COMMENT], feedback_id))
 
     def rows(self) -> list[dict]:
         with self._connect() as db:

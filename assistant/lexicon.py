@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -28,10 +29,15 @@ class Lexicon:
             words.update(aliases)
         return {w for w in words if len(w) > 1}
 
+    @cached_property
+    def _alias_pairs(self) -> list[tuple[str, str]]:
+        """(alias, canonical), longest alias first: sorted once, matched on every question."""
+        return sorted(((a, c) for c, aliases in self.synonyms.items() for a in aliases),
+                      key=lambda p: -len(p[0]))
+
     def expansions(self, text: str) -> list[tuple[str, str, int, int]]:
         """(alias, canonical, start, end) for aliases found in text, longest first, no overlaps."""
-        pairs = sorted(((a, c) for c, aliases in self.synonyms.items() for a in aliases),
-                       key=lambda p: -len(p[0]))
+        pairs = self._alias_pairs
         taken = [False] * len(text)
         found: list[tuple[str, str, int, int]] = []
         for alias, canonical in pairs:
