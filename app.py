@@ -17,7 +17,7 @@ import gradio as gr
 
 from assistant import Assistant
 from assistant.amounts import AmountError, fmt_yuan, parse_amount
-from assistant.calculators import CalculationError, calculate, threshold
+from assistant.calculators import CalculationError, calculate, industry_fits, threshold
 from assistant.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError
 from assistant.feedback import FeedbackStore
 from assistant.settings import Settings
@@ -140,7 +140,7 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
                 r = threshold(rule, value, (industry or "").strip() or None)
                 verdict = {True: "符合", False: "不符合", None: "待确认"}[r.met]
                 return f"**{verdict}**：{esc(r.reason)}\n\n原文：“{esc(rule.quote)}”"
-            if rule.get("industry") and industry and rule.get("industry") not in industry:
+            if industry and not industry_fits(rule, industry):
                 return f"**不符合**：本项限于{esc(rule.get('industry'))}专精特新企业。\n\n原文：“{esc(rule.quote)}”"
             if value is None:
                 return f"请填写{esc(rule.input_label)}。"

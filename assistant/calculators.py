@@ -88,6 +88,13 @@ def calculate(rule: Rule, value: Decimal) -> Calculation:
     return formula(rule, check_amount(value, rule.input_label or "金额"))
 
 
+def industry_fits(rule: Rule, industry: str) -> bool:
+    """Whether a stated industry meets the rule's required one: 制造业 yes, 非制造业 no,
+    非金属矿物制品制造业 yes (a leading 非 alone is not a negation)."""
+    wanted = rule.get("industry")
+    return not wanted or (wanted in industry and f"非{wanted}" not in industry)
+
+
 def not_eligible(rule: Rule, value: Decimal | None, reason: str) -> Calculation:
     inputs = {rule.input: to_yuan(value)} if value is not None and rule.input else {}
     return Calculation(rule.id, inputs, 0, [f"条件不满足：{reason}", "可获金额 0"])

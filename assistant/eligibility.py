@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from .amounts import AmountError, fmt_wan, parse_amount
-from .calculators import calculate, threshold
+from .calculators import calculate, industry_fits, threshold
 from .rules import Rule
 
 QUALIFICATIONS = {"国家级小巨人": "国家级专精特新“小巨人”企业", "市级专精特新": "市级专精特新中小企业", "无": ""}
@@ -136,7 +136,7 @@ def _industry_check(rule: Rule, spec: dict, p: dict) -> Row:
     industry, wanted = p.get("industry"), rule.get("industry")
     if industry is None:
         return _row(rule, "unknown", f"本项限于{wanted}专精特新企业", f"贵企业是否属于{wanted}？")
-    if wanted not in industry or industry.startswith("非"):
+    if not industry_fits(rule, industry):
         return _row(rule, "not_met", f"本项限于{wanted}专精特新企业，贵企业行业为“{industry}”", amount=0)
     return _computed(rule, p.get(spec["amount"]), AMOUNTS[spec["amount"]])
 

@@ -46,7 +46,8 @@ def test_empty_profile_asks_for_everything(bot):
 
 
 @pytest.mark.parametrize("industry, status", [("建筑业", "not_met"), ("软件和信息服务业", "not_met"),
-                                              ("制造业", "met")])
+                                              ("制造业", "met"), ("非制造业", "not_met"),
+                                              ("非金属矿物制品制造业", "met")])
 def test_industry_boundaries(bot, industry, status):
     assert rows(bot, {**FULL, "industry": industry})["digital-transformation"].status == status
 
