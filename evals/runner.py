@@ -28,7 +28,9 @@ class CaseResult:
 
 
 def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]) -> CaseResult:
-    cited = [f"{c['doc_id']}#{c['section']}" for c in answer["citations"]]
+    # A case naming a document (title) only counts citations from that document.
+    cited = [f"{c['doc_id']}#{c['section']}" if case.title in c.get("title", "") else "other-document#-"
+             for c in answer["citations"]]
     calc = answer.get("calculation")
     amount = calc["amount_yuan"] if calc else None
     text = answer["text"]

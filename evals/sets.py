@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = {"lookup", "calc", "eligibility", "refuse", "adversarial", "multiturn", "csv", "typo",
-         "colloquial", "validity", "regulation", "feedback"}
+         "colloquial", "validity", "regulation", "feedback", "multiask"}
 CSV_QUESTION, CSV_REFERENCE, CSV_SECTIONS, CSV_AMOUNT = "问题", "标准答案", "期望条款", "期望金额"
 
 
@@ -23,6 +23,7 @@ class Case:
     refused: bool | None = False
     history: list[tuple[str, str]] = field(default_factory=list)
     reference: str = ""  # 标准答案, CSV/XLSX sets only
+    title: str = ""  # a substring of the title of the document the citation must come from
     source: str = ""  # file:line
 
 
@@ -60,7 +61,7 @@ def _case_from_json(obj: dict, source: str) -> Case:
                 sections=[str(s) for s in obj.get("sections", [])], facts=facts,
                 forbid=list(obj.get("forbid", [])), amount_yuan=amount,
                 refused=bool(obj.get("refused", False)), history=[tuple(h) for h in history],
-                source=source)
+                title=str(obj.get("title") or ""), source=source)
 
 
 def read_jsonl(path: Path) -> tuple[list[Case], list[Problem]]:
