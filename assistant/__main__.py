@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train-embedder", help="在法规语料上训练离线中文静态向量")
     tr.add_argument("--corpus", action="append", required=True)
     tr.add_argument("--out", required=True)
+    mw = sub.add_parser("mine-wordstats", help="统计法规语料的词频（区分话题词与口语上下文）")
+    mw.add_argument("--corpus", action="append", required=True)
+    mw.add_argument("--out", required=True)
     return p
 
 
@@ -161,12 +164,27 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_mine_wordstats(args) -> int:
+    from .api import Toolkit
+    from .corpus import load_corpus
+    from .wordstats import mine, write
+
+    toolkit = Toolkit.load(Settings.from_env())
+    texts = (d.text for root in args.corpus
+             for d in load_corpus(Path(root), toolkit.structure).documents)
+    counts = mine(texts, toolkit.segmenter.cut)
+    kept = write(counts, Path(args.out), " + ".join(args.corpus))
+    print(f"已写入 {kept} 个词（共 {sum(counts.values())} 词次）到 {args.out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     return {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
-            "feedback-export": cmd_feedback_export, "train-embedder": cmd_train}[args.command](args)
+            "feedback-export": cmd_feedback_export, "train-embedder": cmd_train,
+            "mine-wordstats": cmd_mine_wordstats}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,22 @@ from .evidence import QueryTerms, assess, best_sentences, query_terms
 from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
+from .places import Gazetteer, Place
+from .query import Ask, Query, Reader
 from .question import Rejection, clean
 from .references import named_article, named_document
 from .retriever import HybridRetriever
 from .rules import Rule
 from .settings import Settings
 from .tokenize import Segmenter
+from .wordstats import WordStats
 
-_FOLLOWUP = re.compile(r"^(那|那么|如果|要是|假如|假设|还有|另外|换成|改成|再问|同样|那要是)|呢[?？。!！\s]*$")
 _YES_NO = re.compile(r"(吗|么|嘛|能否|可否|是否|有没有|能不能|可不可以|行不行|有无)[?？。!！\s]*$|能否|是否|有没有|能不能|可不可以")
 _HAS = re.compile(r"有没有|有无|有.{0,12}(吗|么)")
 _SUPPORT = re.compile(r"支持|给予|奖励|资助|补助|补贴|鼓励|优先|推动|引导|享受|实行|纳入|放宽|提供|予以")
 _MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少")
 _MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|%")
-_VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|哪年|失效|过期|还有效|还能|今后|以后")
+_VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|管到|哪年|失效|过期|还有效")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
 
@@ -35,8 +37,8 @@ def rule_clause_key(routed: Routed) -> str:
     return f"{routed.rule.doc_id}#{routed.rule.section}"
 
 
-def is_followup(question: str) -> bool:
-    return bool(_FOLLOWUP.search(question)) or len(question) <= 6
+# Qualification levels the policy's scope clause leaves out.
+EXCLUDED_LEVELS = ("区级", "省级", "无")
 
 
 @dataclass
@@ -47,10 +49,14 @@ class Answerer:
     lexicon: Lexicon
     rules: list[Rule]
     settings: Settings
+    stats: WordStats
+    gazetteer: Gazetteer
 
     def __post_init__(self):
         self.clauses_by_key = {c.key: c for c in self.index.clauses}
         self._vocabulary = self.lexicon.vocabulary()
+        self.reader = Reader(self.lexicon, self.rules, self.gazetteer)
+        self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
 
     # ---- entry point -------------------------------------------------------------------
     def answer(self, raw_question: str, history: list | tuple = ()) -> Answer:
@@ -60,36 +66,99 @@ class Answerer:
         text, fixes = correct_typos(q.text, self._vocabulary, self.seg.terms(q.text),
                                     self.seg.is_dictionary_word)
         notice = q.notice + "".join(f"已按“{right}”理解“{typed}”。" for typed, right in fixes)
-        q = replace(q, text=text, notice=notice)
-        earlier = [str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip()]
-        followup = bool(earlier) and is_followup(q.text)
-        context = f"{earlier[0]} {q.text}" if followup else q.text
-        article = named_article(q.text, self.index.documents, self.clauses_by_key)
-        if article is not None:
-            answer = self._article_answer(*article)
-        else:
-            routed = route(q.text, earlier, self.rules, followup)
-            terms = query_terms(context, self.seg, self.lexicon, self.index.bm25)
-            hits = self._search(context, terms)
-            answer = self._compose(q.text, context, terms, hits, routed)
-        if q.notice:
-            answer.text = q.notice + "\n" + answer.text
+        query = self.reader.read(text, history, notice)
+        answer = self._answer_query(query)
+        if query.notice:
+            answer.text = query.notice + "\n" + answer.text
         return answer
 
-    def _search(self, context: str, terms: QueryTerms):
+    def _answer_query(self, query: Query) -> Answer:
+        covered = {r for r in self.region_of.values() if r}
+        aliased = [(s, e) for _, _, s, e in self.lexicon.expansions(query.text)]
+        uncovered = [p.region for p in query.regions if p.region not in covered
+                     and not any(s <= p.start < e for s, e in aliased)]  # 香港上市 is a listing
+        if uncovered:
+            return self._decline(list(dict.fromkeys(uncovered)), ())
+        scope = self._scope_verdict(query)
+        parts = [self._answer_ask(query, ask, first=i == 0) for i, ask in enumerate(query.asks)]
+        return self._combine(([scope] if scope else []) + parts, verdict_given=scope is not None)
+
+    def _answer_ask(self, query: Query, ask: Ask, first: bool) -> Answer:
+        followup = query.followup and first
+        earlier = list(query.earlier) if followup else []
+        # A follow-up with its own topic (那上云呢？) is about that topic; one without (那如果合同额
+        # 是10万元呢？) continues the earlier question.
+        context = f"{earlier[0]} {ask.text}" if followup and not ask.signature else ask.text
+        article = named_article(ask.text, self.index.documents, self.clauses_by_key)
+        if article is not None:
+            return self._article_answer(*article)
+        routed = route(ask.text, earlier, self.rules, followup, query.context.industry)
+        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats)
+        hits = self._search(context, terms, self._region_docs(query.regions))
+        return self._compose(ask.text, context, terms, hits, routed)
+
+    def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
+        """A question about a region that only some loaded documents are for goes to them."""
+        wanted = {p.region for p in regions}
+        docs = [d for d, r in self.region_of.items() if r in wanted]
+        return docs if docs and len(docs) < len(self.index.documents) and not set(docs) & set(
+            self.index.primary_doc_ids()) else None
+
+    def _scope_verdict(self, query: Query) -> Answer | None:
+        """区级, 省级 or not yet recognised: the policy's scope clause rules the enterprise out."""
+        level = query.context.qualification
+        scope_rule = next((r for r in self.rules if r.kind == "scope"), None)
+        if level not in EXCLUDED_LEVELS or scope_rule is None:
+            return None
+        if named_document(query.text, [d for d in self.index.documents
+                                       if d.doc_id != scope_rule.doc_id]) is not None:
+            return None  # the question is about another document
+        clause = self.clauses_by_key.get(f"{scope_rule.doc_id}#{scope_rule.section}")
+        if clause is None:
+            return None
+        quals = "和".join(scope_rule.get("qualifications", []))
+        lead = (f"不符合：本政策适用于{quals}，您提到“{query.context.qualification_said}”，"
+                f"不在本政策适用范围内。")
+        return self._render(lead, [Citation(clause.doc_id, clause.doc_title, clause.section,
+                                            clause.label, scope_rule.quote)])
+
+    def _combine(self, parts: list[Answer], verdict_given: bool) -> Answer:
+        """One answer part per ask, each with its own citations; repeated parts said once."""
+        kept, seen = [], set()
+        for p in parts:
+            key = tuple((c.doc_id, c.section, c.quote) for c in p.citations) or (p.text,)
+            if key not in seen:
+                seen.add(key)
+                kept.append(p)
+        if len(kept) == 1:
+            return kept[0]
+        if all(p.refused for p in kept):
+            return kept[0]
+        texts, shorts = [], []
+        for i, p in enumerate(kept):
+            text, short = (p.short, p.short) if p.refused else (p.text, p.short)
+            if verdict_given and i > 0:  # the scope verdict comes first; no 可以 after it
+                text, short = _drop_yes(text), _drop_yes(short)
+            texts.append(text)
+            shorts.append(short)
+        citations = list(dict.fromkeys(c for p in kept for c in p.citations))
+        calculation = next((p.calculation for p in kept if p.calculation), None)
+        return Answer("\n\n".join(texts), False, citations, calculation, short="".join(shorts))
+
+    def _search(self, context: str, terms: QueryTerms, region_docs: list[str] | None = None):
         """The policy documents first; a regulation only when it covers the question clearly better."""
         expanded = self.lexicon.expand(context)
         named = named_document(context, self.index.documents)
-        if named is not None:
-            return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=[named.doc_id])
+        if named is not None or region_docs:
+            doc_ids = [named.doc_id] if named is not None else region_docs
+            return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
         everything = self.retriever.search(expanded, k=self.settings.top_k)
         primary = self.index.primary_doc_ids()
         if not primary or len(primary) == len(self.index.documents):
             return everything
         policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
-        docs = self.index.documents
-        p_cov = assess(terms, [h.clause for h in policy[:3]], docs)
-        a_cov = assess(terms, [h.clause for h in everything[:3]], docs)
+        p_cov = assess(terms, [h.clause for h in policy[:3]])
+        a_cov = assess(terms, [h.clause for h in everything[:3]])
         if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN:
             return policy
         return everything if a_cov.covered_enough or not p_cov.covered_enough else policy
@@ -106,12 +175,12 @@ class Answerer:
     # ---- composition -------------------------------------------------------------------
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None) -> Answer:
         top = [h.clause for h in hits[:3]]
-        coverage = assess(terms, top, self.index.documents)
+        coverage = assess(terms, top)
         caveat = ""
         if coverage.answerable_with_caveat:
             caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"
-        elif coverage.regions_missing or coverage.must_missing:
-            return self._decline(coverage.regions_missing, coverage.must_missing or coverage.missing)
+        elif coverage.must_missing:
+            return self._decline((), coverage.must_missing)
         answer = self._answer_covered(question, context, terms, hits, routed, coverage)
         if caveat and not answer.refused:
             head, sep, rest = answer.text.partition("\n")
@@ -233,7 +302,8 @@ class Answerer:
         scope = self._scope_clause(hits)
         if scope is None:
             return None
-        m = re.search(r"(?:执行期|有效期)至(\d{4})年[^，。]*", scope.text)
+        # Up to the end of the period, with its bracketed proviso whole (never cut inside it).
+        m = re.search(r"(?:执行期|有效期)至(\d{4})年[^，。（(]*(?:[（(][^）)]*[）)])?", scope.text)
         if not m:
             return None
         asked = self._future_year(question)
@@ -276,3 +346,7 @@ class Answerer:
         scope = f"（涵盖{'、'.join(names)}等方面）" if names else ""
         text = f"{head}本助手依据{titles}{more}{scope}解答，建议向相关主管部门咨询您的问题。"
         return Answer(text, True, [], None, short=head)
+
+
+def _drop_yes(text: str) -> str:
+    return re.sub(r"^(可以|有)。", "", text)

@@ -12,11 +12,13 @@ from .embedders import Embedder, make_embedder
 from .index import Index, StaleIndex, build_index, exists, open_index
 from .lexicon import Lexicon
 from .models import Answer
+from .places import Gazetteer
 from .retriever import HybridRetriever
 from .rules import Rule, load_rules
 from .settings import Settings
 from .structure import StructureRules
 from .tokenize import Segmenter
+from .wordstats import WordStats
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,18 @@ class Toolkit:
     segmenter: Segmenter
     structure: StructureRules
     rules: list[Rule]
+    stats: WordStats
+    gazetteer: Gazetteer
 
     @classmethod
     def load(cls, settings: Settings) -> "Toolkit":
         data = settings.data_dir
         lexicon = Lexicon.load(data / "lexicon.toml")
+        seg = Segmenter(lexicon)
+        stats = WordStats.load(data / "wordstats.tsv", seg.general_frequency, seg.general_total)
         return cls(settings, make_embedder(settings.embedder, settings.project_root), lexicon,
-                   Segmenter(lexicon), StructureRules.load(data / "structure.toml"),
-                   load_rules(data / "rules"))
+                   seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
+                   stats, Gazetteer.load(data / "places.toml"))
 
     def build(self, corpus_dir: Path | list[Path], index_dir: Path) -> dict:
         corpus = load_corpus(corpus_dir, self.structure)
@@ -52,7 +58,7 @@ class Assistant:
         rules = [r for r in toolkit.rules if r.doc_id in doc_ids]
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter)
         self.answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
-                                 toolkit.settings)
+                                 toolkit.settings, toolkit.stats, toolkit.gazetteer)
         self.rules = rules
 
     @classmethod

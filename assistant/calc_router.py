@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .amounts import AmountError, Mention, find_amounts, fmt_wan
-from .calculators import (CalculationError, calculate, cap_check, not_eligible, num, pct,
-                          threshold)
+from .calculators import (CalculationError, calculate, cap_check, industry_fits, not_eligible,
+                          num, pct, threshold)
 from .models import Calculation
 from .rules import Rule
 
@@ -42,7 +42,9 @@ def find_rule(text: str, rules: list[Rule]) -> Rule | None:
 
 
 def route(question: str, history_questions: list[str], rules: list[Rule],
-          followup: bool) -> Routed | None:
+          followup: bool, industry: str | None = None) -> Routed | None:
+    """industry: the enterprise's industry as the message states it, negation resolved
+    (不是制造业 → 非制造业); None when not stated."""
     rule = find_rule(question, rules)
     context = question
     if rule is None and followup:
@@ -54,23 +56,30 @@ def route(question: str, history_questions: list[str], rules: list[Rule],
     if rule is None or rule.kind == "scope":
         return None
     try:
-        return _route_rule(rule, question, context)
+        return _route_rule(rule, question, context, industry)
     except (AmountError, CalculationError) as exc:
         return Routed(rule, None, f"{exc}。", asks_input=True)
 
 
-def _route_rule(rule: Rule, question: str, context: str) -> Routed | None:
+def _ruled_out(rule: Rule, context: str, industry: str | None) -> str | None:
+    """The words that rule the enterprise out of this rule, if any (quoted back to the user)."""
+    if rule.get("industry") and industry and not industry_fits(rule, industry):
+        return industry
+    return next((w for w in rule.get("not_eligible_if", []) if w in context), None)
+
+
+def _route_rule(rule: Rule, question: str, context: str, industry: str | None) -> Routed | None:
     inputs, claims = _split(question)
     value = inputs[0].yuan if inputs else None
     claimed = claims[0].yuan if claims else None
     if rule.kind == "threshold":
-        industry = (_INDUSTRY.search(context) or [None])[0]
+        industry = industry or (_INDUSTRY.search(context) or [None])[0]
         result = threshold(rule, value, industry)
         if result.met is None:
             return None  # nothing to judge yet: a plain lookup, the clause answers
         verdict = "符合" if result.met else "不符合"
         return Routed(rule, None, f"{verdict}该放宽条件：{result.reason}。")
-    ruled_out = next((w for w in rule.get("not_eligible_if", []) if w in context), None)
+    ruled_out = _ruled_out(rule, context, industry)
     if ruled_out:
         reason = f"该项支持限于{rule.get('condition')}"
         return Routed(rule, not_eligible(rule, value, reason) if value is not None else None,

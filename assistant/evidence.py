@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from .lexical import BM25
 from .lexicon import Lexicon
-from .models import Clause, Document
+from .models import Clause
 from .textnorm import sentences
 from .tokenize import Segmenter
+from .wordstats import WordStats
 
 MIN_COVERAGE = 0.5
 REST_COVERAGE = 0.8
@@ -33,11 +34,29 @@ class Term:
 class QueryTerms:
     terms: list[Term]
     must_match: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
     wants_amount: bool = False
 
 
-def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> QueryTerms:
+# Words regulations use more often than this (per word) are the legal language's own function
+# words (应当, 或者, 规定, 人民政府): never evidence of a topic.
+FUNCTION_WORD_RATE = 3e-3
+FRAGMENT_SHARE = 0.1  # a fragment the segmenter guessed (刚评, 分能): neither source knows it
+
+
+def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -> float:
+    """How much a question word is about a topic (1) rather than context (0)."""
+    if word in lexicon.vocabulary():
+        return 1.0  # the policy's own terms and their known aliases
+    if stats.regulation.get(word, 0) > FUNCTION_WORD_RATE * stats.regulation_total:
+        return 0.0
+    if not seg.is_dictionary_word(word) and word not in stats.regulation:
+        return FRAGMENT_SHARE
+    return stats.topic_share(word)
+
+
+def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
+                stats: WordStats | None = None) -> QueryTerms:
+    stats = stats or WordStats.empty()
     expansions = lexicon.expansions(text)
     unknown_weight = 0.6 * bm25.max_idf()
     terms: dict[str, Term] = {}
@@ -46,11 +65,11 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> Quer
             continue
         # The documents' words for every alias overlapping this word in the question.
         alts = [word] + [c for _, c, a_start, a_end in expansions if a_start < end and start < a_end]
-        weight = bm25.term_idf(word.lower()) or (
-            # A real word the documents never use is a strong sign of an uncovered topic; a
-            # fragment the segmenter guessed (物能, 贷到) is noise.
-            unknown_weight if seg.is_dictionary_word(word) else 0.2 * unknown_weight)
-        if word in terms or any(word in other for other in terms):
+        share = 1.0 if len(alts) > 1 else topic_share(word, seg, lexicon, stats)
+        # A topic word the documents never use is a strong sign of an uncovered topic; context
+        # words (谢谢, 海淀, 一家, 传感器) weigh nothing either way.
+        weight = (bm25.term_idf(word.lower()) or unknown_weight) * share
+        if weight <= 0 or word in terms or any(word in other for other in terms):
             continue
         parts = tuple(p for p in seg.words(word) if p != word.lower() and len(p) > 1
                       and p not in lexicon.generic)
@@ -62,7 +81,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25) -> Quer
     # A must-match word inside a recognised alias (香港 in 香港上市) is the alias's business.
     must = [m for m in lexicon.must_match_terms(text)
             if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions)]
-    return QueryTerms(list(terms.values()), must, lexicon.regions_in(text), bool(_AMOUNT_ASK.search(text)))
+    return QueryTerms(list(terms.values()), must, bool(_AMOUNT_ASK.search(text)))
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,6 @@ class Coverage:
     covered: tuple[str, ...]
     missing: tuple[str, ...]
     must_missing: tuple[str, ...]
-    regions_missing: tuple[str, ...]
     rest_score: float = 0.0  # coverage of the words that are not missing must-match topics
     rest_covered: int = 0  # how many of those words the text covers
 
@@ -79,16 +97,15 @@ class Coverage:
     def answerable_with_caveat(self) -> bool:
         """A missing must-match word beside an otherwise well-covered question ("按合同额还是按
         发票金额？"): answer, and say what the text does not mention."""
-        return (bool(self.must_missing) and not self.regions_missing and self.rest_score >= REST_COVERAGE
+        return (bool(self.must_missing) and self.rest_score >= REST_COVERAGE
                 and self.rest_covered >= REST_MIN_WORDS)
 
     @property
     def covered_enough(self) -> bool:
-        return (self.score >= MIN_COVERAGE and bool(self.covered) and not self.must_missing
-                and not self.regions_missing)
+        return self.score >= MIN_COVERAGE and bool(self.covered) and not self.must_missing
 
 
-def assess(q: QueryTerms, clauses: list[Clause], documents: list[Document]) -> Coverage:
+def assess(q: QueryTerms, clauses: list[Clause]) -> Coverage:
     text = "".join(c.label + c.text for c in clauses)
     covered = [t for t in q.terms if t.found_in(text)]
     missing = [t for t in q.terms if not t.found_in(text)]
@@ -98,13 +115,10 @@ def assess(q: QueryTerms, clauses: list[Clause], documents: list[Document]) -> C
     rest_total = sum(t.weight for t in rest) or 1.0
     rest_hits = [t for t in rest if t.found_in(text)]
     rest_score = sum(t.weight for t in rest_hits) / rest_total
-    # Regions by what a document is (title, metadata), not what it mentions (京津冀 names 天津).
-    everywhere = "".join(d.title + str(d.meta.get("region", "")) for d in documents)
     return Coverage(
         score=sum(t.weight for t in covered) / total,
         covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),
-        must_missing=must_missing,
-        regions_missing=tuple(r for r in q.regions if r not in everywhere), rest_score=rest_score,
+        must_missing=must_missing, rest_score=rest_score,
         rest_covered=len(rest_hits))
 
 

@@ -12,22 +12,25 @@ class Lexicon:
     terms: tuple[str, ...]
     generic: frozenset[str]
     must_match: tuple[str, ...]
-    regions: tuple[str, ...]
     synonyms: dict[str, tuple[str, ...]]  # canonical → aliases
 
     @classmethod
     def load(cls, path: Path) -> "Lexicon":
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return cls(terms=tuple(data.get("terms", [])), generic=frozenset(data.get("generic", [])),
-                   must_match=tuple(data.get("must_match", [])), regions=tuple(data.get("regions", [])),
+                   must_match=tuple(data.get("must_match", [])),
                    synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()})
 
-    def vocabulary(self) -> set[str]:
-        """Every word the tokenizer must keep whole."""
+    @cached_property
+    def _vocabulary(self) -> frozenset[str]:
         words = set(self.terms) | set(self.synonyms)
         for aliases in self.synonyms.values():
             words.update(aliases)
-        return {w for w in words if len(w) > 1}
+        return frozenset(w for w in words if len(w) > 1)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every word the tokenizer must keep whole."""
+        return self._vocabulary
 
     @cached_property
     def _alias_pairs(self) -> list[tuple[str, str]]:
@@ -58,9 +61,6 @@ class Lexicon:
 
     def must_match_terms(self, text: str) -> list[str]:
         return [t for t in self.must_match if t in text]
-
-    def regions_in(self, text: str) -> list[str]:
-        return [r for r in self.regions if r in text]
 
 
 def correct_typos(text: str, vocabulary: set[str], tokens: list[tuple[str, int, int]],

@@ -1,6 +1,7 @@
 """What the user typed → a clean question, or a clear Chinese reason why there is none."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,8 +26,23 @@ class Rejection:
     message: str
 
 
+def simplified(text: str) -> str:
+    """Traditional characters read as simplified (OpenCC's maintained tables); simplified text
+    passes unchanged."""
+    return _t2s().convert(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def clean(raw: str, max_chars: int) -> Question | Rejection:
-    text = unicodedata.normalize("NFKC", strip_control(raw or "")).strip()
+    if not isinstance(raw, str):
+        raw = "" if raw is None else str(raw)
+    text = simplified(unicodedata.normalize("NFKC", strip_control(raw)).strip())
     text = re.sub(r"\s+", " ", text)
     if not text:
         return Rejection(f"请输入您想咨询的问题，{EXAMPLE}")

@@ -1,0 +1,191 @@
+"""A whole message → a Query: the asks in it, and the enterprise context around them.
+
+Parsed once, then retrieval, assessment and composition read the Query, never the raw string.
+Context (who is calling, district, industry, qualification level, greetings and thanks) feeds
+eligibility and calculators; it is never the topic of an ask.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon
+from .places import Gazetteer, Place
+
+# ---- qualification level ----------------------------------------------------------------------
+# A negation right before a level word: 还没评上专精特新, 不是国家级小巨人, 尚未认定.
+_NEGATED = re.compile(r"(不是|还不是|并非|没有?评上|还没评上|还没有评上|未评上|尚未|还没|还未|没被|未被|未获|没拿到|不属于)"
+                      r"[^，,。！？?；;]{0,6}?(?P<what>国家级|市级|专精特新|小巨人)")
+_LEVELS = (
+    ("区级", re.compile(r"区级(的)?(专精特新|小巨人)|区级认定")),
+    ("省级", re.compile(r"省级(的)?(专精特新|小巨人)|(外省|其他省)[^，,。]{0,4}专精特新")),
+    ("国家级", re.compile(r"国家级(的)?(专精特新)?[“\"]?小巨人|国家级专精特新|(?<!非)小巨人")),
+    ("市级", re.compile(r"(市级|北京市)(的)?专精特新")),
+)
+_PLAIN_SME = re.compile(r"普通(的)?(中小)?企业|一般(的)?中小企业|非专精特新")
+
+# ---- industry ------------------------------------------------------------------------------------
+_FORMER = re.compile(r"[（(](原|以前|之前|曾经|过去)[^）)]*[）)]")  # 服务业（原制造业）: what it was
+_INDUSTRY_NEG = re.compile(r"(不是|不属于|并非|不算|非)(?P<what>制造业|建筑业)")
+_INDUSTRY = re.compile(r"制造业|建筑业")
+_OTHER_INDUSTRY = re.compile(r"软件(企业|公司|行业)|服务业|互联网(企业|公司)|贸易(企业|公司)|批发|零售|咨询公司|科技服务")
+
+# ---- the shape of a message ---------------------------------------------------------------------
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
+_ENUMERATOR = re.compile(r"(?=(一是|二是|三是|第一个?问题|第二个?问题|另外|还有一个|再问一下|再就是|其次))")
+_QUESTION = re.compile(r"[?？]|吗|么|呢|多少|几|怎么|如何|能否|是否|有没有|能不能|可不可以|可以不|哪|什么|啥|咋|没[？?]?$|不[？?]?$")
+_SELF = re.compile(r"我们|我司|本公司|我公司|咱们|咱|我这边|本人|来电人|我是|我单位|公司是|企业是|我们家")
+_LOCATED = re.compile(r"(区|市|县)?(这边)?(一家|那家)")  # 海淀一家做芯片的: where the caller is
+
+
+@dataclass(frozen=True)
+class EnterpriseContext:
+    qualification: str | None = None  # 国家级 / 市级 / 区级 / 省级 / 无, None when not said
+    qualification_said: str = ""  # the words that said it, quoted back in a 不符合
+    industry: str | None = None  # 制造业, 非制造业, 软件 … as stated, negation resolved
+    places: tuple[Place, ...] = ()  # where the enterprise is (its self-introduction)
+
+
+@dataclass(frozen=True)
+class Ask:
+    text: str  # the ask's own words: retrieval and routing read these
+    signature: frozenset[str] = frozenset()  # the policy topics it names (rule ids, canonical terms)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the whole message, cleaned, simplified, typos read
+    asks: tuple[Ask, ...]
+    context: EnterpriseContext
+    regions: tuple[Place, ...] = ()  # places the message asks about (not where the caller is)
+    notice: str = ""
+    earlier: tuple[str, ...] = ()  # earlier questions, latest first
+    followup: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def qualification(text: str) -> tuple[str | None, str]:
+    """(level, the words that said it). A negated generic 专精特新 means none at all."""
+    negated = list(_NEGATED.finditer(text))
+    positives = [(lvl, m) for lvl, rx in _LEVELS for m in rx.finditer(text)
+                 if not any(n.start() <= m.start() < n.end() + 2 for n in negated)]
+    if any(n.group("what") == "专精特新" for n in negated) and not positives:
+        return "无", negated[0].group(0)
+    if positives:
+        lvl, m = min(positives, key=lambda p: [x[0] for x in _LEVELS].index(p[0]))
+        return lvl, m.group(0)
+    if negated:
+        return ("无", negated[0].group(0)) if negated[0].group("what") != "市级" else (None, "")
+    m = _PLAIN_SME.search(text)
+    return ("无", m.group(0)) if m else (None, "")
+
+
+def industry(text: str) -> str | None:
+    text = _FORMER.sub("", text)
+    m = _INDUSTRY_NEG.search(text)
+    if m:
+        return "非" + m.group("what")
+    m = _INDUSTRY.search(text) or _OTHER_INDUSTRY.search(text)
+    return m.group(0) if m else None
+
+
+def sentences(text: str) -> list[str]:
+    pieces = []
+    for s in (m.group(0) for m in _SENTENCE.finditer(text)):
+        pieces += [p for p in _ENUMERATOR.split(s) if p and not _ENUMERATOR.fullmatch(p)
+                   and p not in ("一是", "二是", "三是", "另外", "其次", "再就是", "还有一个",
+                                 "再问一下", "第一个问题", "第二个问题", "第一问题", "第二问题")]
+    return [p for p in pieces if p.strip()]
+
+
+def split_asks(text: str, signature, amounts) -> list[Ask]:
+    """One ask per topic the message asks about. A sentence without a topic of its own (最多能给
+    多少啊, 谢谢) belongs to the ask before it; one that shares a topic with it continues it."""
+    asks: list[tuple[str, set, bool]] = []
+    for piece in sentences(text):
+        for part in _split_by_rules(piece, signature, amounts):
+            sig, is_q = signature(part), bool(_QUESTION.search(part))
+            if asks and (not sig or not asks[-1][1] or sig & asks[-1][1] or not asks[-1][2]):
+                prev_text, prev_sig, prev_q = asks[-1]
+                asks[-1] = (prev_text + part, prev_sig | sig, prev_q or is_q)
+            else:
+                asks.append((part, set(sig), is_q))
+    return [Ask(t.strip(), frozenset(s)) for t, s, _ in asks] or [Ask(text, frozenset(signature(text)))]
+
+
+def _split_by_rules(piece: str, signature, amounts) -> list[str]:
+    """'数字化转型合同180万、上云合同40万，各能补多少' holds two calculations: split it between
+    them, so each rule gets its own amount. The tail question goes with the last one."""
+    rule_sigs = [s for s in signature(piece) if s.startswith("rule:")]
+    if len(rule_sigs) < 2 or len(amounts(piece)) < 2:
+        return [piece]
+    cuts = [m.end() for m in re.finditer(r"[，,、；;]|(?<=[万元亿])(和|及|以及|还有|另外)", piece)]
+    parts, start = [], 0
+    for cut in cuts:
+        head = piece[start:cut]
+        if any(s.startswith("rule:") for s in signature(head)) and amounts(head):
+            parts.append(head)
+            start = cut
+    tail = piece[start:]
+    if parts and not (any(s.startswith("rule:") for s in signature(tail)) and amounts(tail)):
+        parts[-1] += tail  # '各能补多少' → the question closes the last ask; each part is asked
+        parts = [p if _QUESTION.search(p) else p + tail for p in parts]
+        return parts
+    return parts + [tail] if tail else parts
+
+
+def places(text: str, gazetteer: Gazetteer) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
+    """(where the caller's enterprise is, regions the message asks about). A place inside a
+    self-introduction (我们是海淀一家…) is context; elsewhere (天津那边…, 上海的专精特新…) it is asked."""
+    own, asked = [], []
+    clause_starts = [0] + [m.end() for m in re.finditer(r"[，,。！？!?；;：:\n]", text)]
+    for p in gazetteer.find(text):
+        start = max(s for s in clause_starts if s <= p.start)
+        introduces = bool(_SELF.search(text[start:p.start])) or bool(_LOCATED.match(text, p.end))
+        (own if introduces else asked).append(p)
+    return tuple(own), tuple(asked)
+
+
+# ---- from a message to a Query ---------------------------------------------------------------------
+# Nouns that describe the enterprise (parsed into EnterpriseContext), not what it asks about.
+CONTEXT_TERMS = frozenset({"制造业", "建筑业", "非建筑业", "专精特新", "小巨人", "国家级专精特新“小巨人”企业",
+                           "市级专精特新中小企业", "合同额", "主营业务收入", "实际发生费用"})
+_FOLLOWUP = re.compile(r"^(那|那么|如果|要是|假如|假设|还有|另外|换成|改成|再问|同样|那要是)|呢[?？。!！\s]*$")
+
+
+def is_followup(question: str) -> bool:
+    return bool(_FOLLOWUP.search(question)) or len(question) <= 6
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What reading a message needs: the lexicon, the rules' triggers, geography."""
+
+    lexicon: Lexicon
+    rules: list
+    gazetteer: Gazetteer
+
+    def signature(self, text: str) -> set[str]:
+        """The policy topics a piece of text names: rules it triggers, the documents' words for
+        its aliases, policy terms. Context nouns (制造业, 小巨人) are not topics."""
+        sig = {f"rule:{r.id}" for r in self.rules if r.kind != "scope" and r.trigger_in(text)}
+        sig |= {c for _, c, _, _ in self.lexicon.expansions(text)}
+        sig |= {t for t in self.lexicon.terms if t in text}
+        return {s for s in sig if s not in CONTEXT_TERMS}
+
+    def read(self, text: str, history, notice: str = "") -> Query:
+        from .amounts import find_amounts
+
+        def amounts(t: str):
+            try:
+                return find_amounts(t)
+            except ValueError:
+                return []
+
+        earlier = tuple(str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip())
+        own, asked = places(text, self.gazetteer)
+        level, said = qualification(text)
+        context = EnterpriseContext(level, said, industry(text), own)
+        asks = split_asks(text, self.signature, amounts)
+        return Query(text, tuple(asks), context, asked, notice, earlier,
+                     bool(earlier) and is_followup(text))
