@@ -10,7 +10,7 @@ from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
 from .places import Gazetteer, Place
-from .query import Ask, Query, Reader
+from .query import CONTEXT_TERMS, Ask, Query, Reader
 from .question import Rejection, clean
 from .references import named_article, named_document
 from .retriever import HybridRetriever
@@ -55,7 +55,7 @@ class Answerer:
     def __post_init__(self):
         self.clauses_by_key = {c.key: c for c in self.index.clauses}
         self._vocabulary = self.lexicon.vocabulary()
-        self.reader = Reader(self.lexicon, self.rules, self.gazetteer)
+        self.reader = Reader(self.lexicon, self.rules, self.gazetteer, self.index.documents)
         self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
 
     # ---- entry point -------------------------------------------------------------------
@@ -92,9 +92,15 @@ class Answerer:
         article = named_article(ask.text, self.index.documents, self.clauses_by_key)
         if article is not None:
             return self._article_answer(*article)
+        named = query.document
+        if named is not None:
+            # Within a named document its title's words say nothing about which article answers.
+            context = context.replace(named.text, " ")
         routed = route(ask.text, earlier, self.rules, followup, query.context.industry)
-        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats)
-        hits = self._search(context, terms, self._region_docs(query.regions))
+        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats,
+                            CONTEXT_TERMS)
+        doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
+        hits = self._search(context, terms, doc_ids)
         return self._compose(ask.text, context, terms, hits, routed)
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
@@ -145,12 +151,11 @@ class Answerer:
         calculation = next((p.calculation for p in kept if p.calculation), None)
         return Answer("\n\n".join(texts), False, citations, calculation, short="".join(shorts))
 
-    def _search(self, context: str, terms: QueryTerms, region_docs: list[str] | None = None):
-        """The policy documents first; a regulation only when it covers the question clearly better."""
+    def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None):
+        """The policy documents first; a regulation only when it covers the question clearly better.
+        doc_ids: the documents the question names (by title or region), searched alone."""
         expanded = self.lexicon.expand(context)
-        named = named_document(context, self.index.documents)
-        if named is not None or region_docs:
-            doc_ids = [named.doc_id] if named is not None else region_docs
+        if doc_ids:
             return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
         everything = self.retriever.search(expanded, k=self.settings.top_k)
         primary = self.index.primary_doc_ids()

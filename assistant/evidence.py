@@ -35,12 +35,22 @@ class QueryTerms:
     terms: list[Term]
     must_match: list[str] = field(default_factory=list)
     wants_amount: bool = False
+    wants_money: bool = False
+    alternative: bool = False
 
 
 # Words regulations use more often than this (per word) are the legal language's own function
 # words (应当, 或者, 规定, 人民政府): never evidence of a topic.
 FUNCTION_WORD_RATE = 3e-3
 FRAGMENT_SHARE = 0.1  # a fragment the segmenter guessed (刚评, 分能): neither source knows it
+# A general-language word the documents do use (首席 in 首席数据官) still helps pick the sentence
+# that answers, a little; it never decides coverage.
+IN_INDEX_SHARE = 0.1
+# Asked for money (补贴吗, 给钱吗): a sentence that grants money is worth about one topic word.
+MONEY_SENTENCE_BONUS = 2.0
+_MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少|补点|补吗|给补")
+_MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|券")
+_ALTERNATIVE = re.compile(r"还是|或者|或是|而不是|不是按")
 
 
 def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -> float:
@@ -55,20 +65,25 @@ def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -
 
 
 def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
-                stats: WordStats | None = None) -> QueryTerms:
+                stats: WordStats | None = None, context_terms: frozenset[str] = frozenset()) -> QueryTerms:
+    """context_terms: words that describe the enterprise (制造业, 小巨人), not the topic."""
     stats = stats or WordStats.empty()
     expansions = lexicon.expansions(text)
     unknown_weight = 0.6 * bm25.max_idf()
     terms: dict[str, Term] = {}
     for word, start, end in seg.terms(text):
-        if word in lexicon.generic or len(word) < 2 or re.fullmatch(r"[\d.%,]+[万亿元]*", word):
+        if (word in lexicon.generic or word in context_terms or len(word) < 2
+                or re.fullmatch(r"[\d.%,]+[万亿元]*", word)):
             continue
         # The documents' words for every alias overlapping this word in the question.
         alts = [word] + [c for _, c, a_start, a_end in expansions if a_start < end and start < a_end]
         share = 1.0 if len(alts) > 1 else topic_share(word, seg, lexicon, stats)
+        idf = bm25.term_idf(word.lower())
+        if idf:
+            share = max(share, IN_INDEX_SHARE)
         # A topic word the documents never use is a strong sign of an uncovered topic; context
         # words (谢谢, 海淀, 一家, 传感器) weigh nothing either way.
-        weight = (bm25.term_idf(word.lower()) or unknown_weight) * share
+        weight = (idf or unknown_weight) * share
         if weight <= 0 or word in terms or any(word in other for other in terms):
             continue
         parts = tuple(p for p in seg.words(word) if p != word.lower() and len(p) > 1
@@ -81,7 +96,8 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
     # A must-match word inside a recognised alias (香港 in 香港上市) is the alias's business.
     must = [m for m in lexicon.must_match_terms(text)
             if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions)]
-    return QueryTerms(list(terms.values()), must, bool(_AMOUNT_ASK.search(text)))
+    return QueryTerms(list(terms.values()), must, bool(_AMOUNT_ASK.search(text)),
+                      bool(_MONEY_ASK.search(text)), bool(_ALTERNATIVE.search(text)))
 
 
 @dataclass(frozen=True)
@@ -93,11 +109,14 @@ class Coverage:
     rest_score: float = 0.0  # coverage of the words that are not missing must-match topics
     rest_covered: int = 0  # how many of those words the text covers
 
+    alternative: bool = False  # the question weighs alternatives (按合同额还是按发票金额)
+
     @property
     def answerable_with_caveat(self) -> bool:
-        """A missing must-match word beside an otherwise well-covered question ("按合同额还是按
-        发票金额？"): answer, and say what the text does not mention."""
-        return (bool(self.must_missing) and self.rest_score >= REST_COVERAGE
+        """A missing must-match word offered as an alternative beside an otherwise well-covered
+        question ("按合同额还是按发票金额？"): answer, and say what the text does not mention.
+        Where the missing word is what is asked about (出口退税多久到账), decline."""
+        return (bool(self.must_missing) and self.alternative and self.rest_score >= REST_COVERAGE
                 and self.rest_covered >= REST_MIN_WORDS)
 
     @property
@@ -118,7 +137,7 @@ def assess(q: QueryTerms, clauses: list[Clause]) -> Coverage:
     return Coverage(
         score=sum(t.weight for t in covered) / total,
         covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),
-        must_missing=must_missing, rest_score=rest_score,
+        must_missing=must_missing, rest_score=rest_score, alternative=q.alternative,
         rest_covered=len(rest_hits))
 
 
@@ -126,6 +145,8 @@ def _sentence_score(sentence: str, q: QueryTerms) -> float:
     score = sum(t.weight for t in q.terms if t.found_in(sentence))
     if q.wants_amount and re.search(r"\d", sentence):
         score += 0.5
+    if q.wants_money and _MONEY_GRANT.search(sentence):
+        score += MONEY_SENTENCE_BONUS
     return score
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .lexicon import Lexicon
 from .places import Gazetteer, Place
+from .references import Mention, document_mention
 
 # ---- qualification level ----------------------------------------------------------------------
 # A negation right before a level word: 还没评上专精特新, 不是国家级小巨人, 尚未认定.
@@ -58,6 +59,7 @@ class Query:
     asks: tuple[Ask, ...]
     context: EnterpriseContext
     regions: tuple[Place, ...] = ()  # places the message asks about (not where the caller is)
+    document: Mention | None = None  # a loaded document the message names
     notice: str = ""
     earlier: tuple[str, ...] = ()  # earlier questions, latest first
     followup: bool = False
@@ -164,6 +166,7 @@ class Reader:
     lexicon: Lexicon
     rules: list
     gazetteer: Gazetteer
+    documents: list
 
     def signature(self, text: str) -> set[str]:
         """The policy topics a piece of text names: rules it triggers, the documents' words for
@@ -187,5 +190,5 @@ class Reader:
         level, said = qualification(text)
         context = EnterpriseContext(level, said, industry(text), own)
         asks = split_asks(text, self.signature, amounts)
-        return Query(text, tuple(asks), context, asked, notice, earlier,
-                     bool(earlier) and is_followup(text))
+        return Query(text, tuple(asks), context, asked, document_mention(text, self.documents),
+                     notice, earlier, bool(earlier) and is_followup(text))

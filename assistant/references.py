@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .models import Clause, Document
 from .numerals import cn_to_int
@@ -22,15 +23,69 @@ def _version(doc: Document) -> str:
     return m.group(1) if m else ""
 
 
+_DOC_KIND = re.compile(r"条例|办法|规定|措施|法|意见|通知|细则|方案")
+FUZZY_SHARE = 0.75  # of a title's characters, in order, for a loose mention (北京国际科创中心建设条例)
+
+
+@dataclass(frozen=True)
+class Mention:
+    document: Document
+    text: str  # the words of the question that name it
+
+
 def named_document(question: str, documents: list[Document]) -> Document | None:
     """The document whose title the question names: the longest match, then the latest version."""
+    mention = document_mention(question, documents)
+    return mention.document if mention else None
+
+
+def document_mention(question: str, documents: list[Document]) -> Mention | None:
+    """Where the question names a loaded document: its title (the longest, then the latest
+    version), else a loose mention — most of the title's characters in order, ending in the same
+    kind of document (北京数字经济那个条例 → 北京市数字经济促进条例)."""
     best, best_key = None, (0, "")
     for doc in documents:
         for name in _names(doc):
             key = (len(name), _version(doc))
             if name in question and key > best_key:
-                best, best_key = doc, key
+                best, best_key = Mention(doc, name), key
+    if best is not None or not _DOC_KIND.search(question):
+        return best
+    chars = set(question)
+    for doc in documents:
+        core = min(_names(doc), key=len)
+        kind = _DOC_KIND.search(core[-2:])
+        if not kind or kind.group(0) not in question or len(set(core) & chars) < FUZZY_SHARE * len(set(core)):
+            continue
+        span = _in_order(core, question)
+        if span and span[2] >= FUZZY_SHARE * len(core):
+            key = (span[2], _version(doc))
+            if key > best_key:
+                best, best_key = Mention(doc, question[span[0]:span[1]]), key
     return best
+
+
+def _in_order(title: str, text: str) -> tuple[int, int, int] | None:
+    """(start, end, matched): a longest common subsequence of title's characters in text, by
+    dynamic programming over the two short strings, and the span of text it covers."""
+    n, m = len(title), len(text)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = (table[i + 1][j + 1] + 1 if title[i] == text[j]
+                           else max(table[i + 1][j], table[i][j + 1]))
+    positions, i, j = [], 0, 0
+    while i < n and j < m:
+        if title[i] == text[j] and table[i][j] == table[i + 1][j + 1] + 1:
+            positions.append(j)
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    if not positions or positions[-1] - positions[0] >= 2 * n:
+        return None
+    return positions[0], positions[-1] + 1, len(positions)
 
 
 def named_article(question: str, documents: list[Document],
