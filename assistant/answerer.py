@@ -101,7 +101,7 @@ class Answerer:
                             CONTEXT_TERMS)
         doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
         hits = self._search(context, terms, doc_ids)
-        return self._compose(ask.text, context, terms, hits, routed)
+        return self._compose(ask.text, context, terms, hits, routed, named is not None)
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""
@@ -178,9 +178,12 @@ class Answerer:
         return self._render(lead, [cite])
 
     # ---- composition -------------------------------------------------------------------
-    def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None) -> Answer:
+    def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None,
+                 named: bool = False) -> Answer:
         top = [h.clause for h in hits[:3]]
         coverage = assess(terms, top)
+        if named and hits:  # the caller named the document: its best article answers
+            coverage = replace(coverage, anchored=True)
         caveat = ""
         if coverage.answerable_with_caveat:
             caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"

@@ -1,6 +1,7 @@
 """The public Python API (../shared/CONTRACT.md): Assistant.load(), .ask()."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, replace
@@ -9,6 +10,7 @@ from pathlib import Path
 from .answerer import Answerer
 from .corpus import load_corpus
 from .embedders import Embedder, make_embedder
+from .evidence import lexical_weight
 from .index import Index, StaleIndex, build_index, exists, open_index
 from .lexicon import Lexicon
 from .models import Answer
@@ -56,7 +58,10 @@ class Assistant:
         self.index, self.toolkit = index, toolkit
         doc_ids = {d.doc_id for d in index.documents}
         rules = [r for r in toolkit.rules if r.doc_id in doc_ids]
-        retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter)
+        weigh = functools.partial(lexical_weight, seg=toolkit.segmenter, lexicon=toolkit.lexicon,
+                                  stats=toolkit.stats)
+        retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
+                                    word_weight=functools.lru_cache(maxsize=100_000)(weigh))
         self.answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
                                  toolkit.settings, toolkit.stats, toolkit.gazetteer)
         self.rules = rules

@@ -12,6 +12,7 @@ from .tokenize import Segmenter
 from .wordstats import WordStats
 
 MIN_COVERAGE = 0.5
+ANCHOR_SHARE = 0.5  # a policy term at least half as weighty as the question's weightiest word
 REST_COVERAGE = 0.8
 REST_MIN_WORDS = 2  # one shared word (认定, 出口) is not enough to answer beside a missing topic
 _AMOUNT_ASK = re.compile(r"多少|几|最高|上限|比例|额度|金额|标准|怎么算|如何计算|补多|奖多|给多")
@@ -23,6 +24,7 @@ class Term:
     weight: float
     alternatives: tuple[str, ...]  # the word and the documents' words for it
     parts: tuple[str, ...] = ()  # its non-generic sub-words: 医药企业 → 医药
+    policy: bool = False  # one of the policy's own terms or a known alias of one
 
     def found_in(self, text: str) -> bool:
         if any(a in text for a in self.alternatives):
@@ -37,6 +39,7 @@ class QueryTerms:
     wants_amount: bool = False
     wants_money: bool = False
     alternative: bool = False
+    must_alternatives: dict = field(default_factory=dict)  # must-match word → documents' words
 
 
 # Words regulations use more often than this (per word) are the legal language's own function
@@ -64,6 +67,16 @@ def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -
     return stats.topic_share(word)
 
 
+GENERIC_QUERY_WEIGHT = 0.3  # a word the lexicon calls generic (补贴, 企业) in the lexical ranking
+
+
+def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -> float:
+    """A query word's weight in BM25: topic words 1, generic and context words less."""
+    if word in lexicon.generic:
+        return GENERIC_QUERY_WEIGHT
+    return GENERIC_QUERY_WEIGHT + (1 - GENERIC_QUERY_WEIGHT) * topic_share(word, seg, lexicon, stats)
+
+
 def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
                 stats: WordStats | None = None, context_terms: frozenset[str] = frozenset()) -> QueryTerms:
     """context_terms: words that describe the enterprise (制造业, 小巨人), not the topic."""
@@ -77,6 +90,8 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue
         # The documents' words for every alias overlapping this word in the question.
         alts = [word] + [c for _, c, a_start, a_end in expansions if a_start < end and start < a_end]
+        if any(a in context_terms for a in alts):
+            continue  # 国家级小巨人 → 国家级专精特新“小巨人”企业: who is asking, not what
         share = 1.0 if len(alts) > 1 else topic_share(word, seg, lexicon, stats)
         idf = bm25.term_idf(word.lower())
         if idf:
@@ -88,16 +103,27 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue
         parts = tuple(p for p in seg.words(word) if p != word.lower() and len(p) > 1
                       and p not in lexicon.generic)
-        terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts)
+        policy = len(alts) > 1 or word in lexicon.vocabulary()
+        terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts, policy)
     # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
     for alias, canonical, _, _ in expansions:
         if not any(alias in t.word or t.word in alias for t in terms.values()):
-            terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical))
+            terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical),
+                                policy=True)
     # A must-match word inside a recognised alias (香港 in 香港上市) is the alias's business.
     must = [m for m in lexicon.must_match_terms(text)
-            if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions)]
+            if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions
+                       if alias_of_other(m, text, a_start, a_end))]
+    # 高企 is covered where the text says 高新技术企业: a must-match word's documents' words.
+    must_alts = {m: tuple(c for a, c, _, _ in expansions if a == m) for m in must}
     return QueryTerms(list(terms.values()), must, bool(_AMOUNT_ASK.search(text)),
-                      bool(_MONEY_ASK.search(text)), bool(_ALTERNATIVE.search(text)))
+                      bool(_MONEY_ASK.search(text)), bool(_ALTERNATIVE.search(text)), must_alts)
+
+
+def alias_of_other(word: str, text: str, a_start: int, a_end: int) -> bool:
+    """Whether an alias span is a longer phrase holding the word (香港上市 holds 香港), not the
+    word itself being an alias (高企 → 高新技术企业)."""
+    return text[a_start:a_end] != word
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,7 @@ class Coverage:
     must_missing: tuple[str, ...]
     rest_score: float = 0.0  # coverage of the words that are not missing must-match topics
     rest_covered: int = 0  # how many of those words the text covers
+    anchored: bool = False  # the main clause holds the question's chief policy term
 
     alternative: bool = False  # the question weighs alternatives (按合同额还是按发票金额)
 
@@ -121,15 +148,23 @@ class Coverage:
 
     @property
     def covered_enough(self) -> bool:
-        return self.score >= MIN_COVERAGE and bool(self.covered) and not self.must_missing
+        return (bool(self.covered) and not self.must_missing
+                and (self.score >= MIN_COVERAGE or self.anchored))
 
 
 def assess(q: QueryTerms, clauses: list[Clause]) -> Coverage:
-    text = "".join(c.label + c.text for c in clauses)
+    # A document's title says what all of it is about (十大强企行动).
+    text = "".join(c.doc_title + c.label + c.text for c in clauses)
     covered = [t for t in q.terms if t.found_in(text)]
     missing = [t for t in q.terms if not t.found_in(text)]
     total = sum(t.weight for t in q.terms) or 1.0
-    must_missing = tuple(m for m in q.must_match if m not in text)
+    must_missing = tuple(m for m in q.must_match
+                         if not any(a in text for a in (m, *q.must_alternatives.get(m, ()))))
+    top = max((t.weight for t in q.terms), default=0.0)
+    first = clauses[0].label + clauses[0].text if clauses else ""
+    # The question's weightiest policy term is what the first clause is about: whatever else
+    # the caller said around it, this clause answers (a missing must-match topic still declines).
+    anchored = any(t.policy and t.weight >= ANCHOR_SHARE * top and t.found_in(first) for t in q.terms)
     rest = [t for t in q.terms if not any(m in t.word or t.word in m for m in must_missing)]
     rest_total = sum(t.weight for t in rest) or 1.0
     rest_hits = [t for t in rest if t.found_in(text)]
@@ -138,7 +173,7 @@ def assess(q: QueryTerms, clauses: list[Clause]) -> Coverage:
         score=sum(t.weight for t in covered) / total,
         covered=tuple(t.word for t in covered), missing=tuple(t.word for t in missing),
         must_missing=must_missing, rest_score=rest_score, alternative=q.alternative,
-        rest_covered=len(rest_hits))
+        rest_covered=len(rest_hits), anchored=anchored)
 
 
 def _sentence_score(sentence: str, q: QueryTerms) -> float:

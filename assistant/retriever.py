@@ -21,10 +21,17 @@ class FusionWeights:
     rrf_k: int = 10  # small k: the top ranks of each retriever matter most
 
 
+def uniform(word: str) -> float:
+    return 1.0
+
+
 class HybridRetriever:
     def __init__(self, index: Index, embedder: Embedder, seg: Segmenter,
-                 weights: FusionWeights = FusionWeights()):
+                 weights: FusionWeights = FusionWeights(), word_weight=uniform):
+        """word_weight: how much a query word counts in the lexical ranking (context words like
+        请问, 有, 补贴 less than the topic: 首贷)."""
         self.index, self.embedder, self.seg, self.weights = index, embedder, seg, weights
+        self.word_weight = word_weight
         self._doc_of_chunk = [index.clauses[ch.clause].doc_id for ch in index.chunks]
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
@@ -37,7 +44,7 @@ class HybridRetriever:
         return self._masks[key]
 
     def lexical(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
-        query = dict(Counter(self.seg.words(text)))
+        query = {w: n * self.word_weight(w) for w, n in Counter(self.seg.words(text)).items()}
         if not doc_ids:
             return self.index.bm25.top(query, k)
         scores = self.index.bm25.scores(query)
