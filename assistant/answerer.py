@@ -37,6 +37,41 @@ def rule_clause_key(routed: Routed) -> str:
     return f"{routed.rule.doc_id}#{routed.rule.section}"
 
 
+_GRANT = re.compile(r"给予|予以|提供|实行|优先")
+_ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格")
+
+
+def _phrases(quote: str) -> list[str]:
+    """The quote's comma-separated phrases, never split inside brackets or quotation marks."""
+    out, depth, current = [], 0, ""
+    for ch in quote:
+        if ch in "（(“「《":
+            depth += 1
+        elif ch in "）)”」》":
+            depth = max(0, depth - 1)
+        if ch in "，,；;" and depth == 0:
+            if current:
+                out.append(current)
+            current = ""
+        else:
+            current += ch
+    if current:
+        out.append(current)
+    return out
+
+
+def _claimed_amount(question: str) -> str:
+    """The amount a question claims (能拿1000万吗), as written; '' when none."""
+    from .amounts import AmountError
+    from .calc_router import _split
+
+    try:
+        _, claims = _split(question)
+    except AmountError:
+        return ""
+    return claims[0].text if claims else ""
+
+
 # Qualification levels the policy's scope clause leaves out.
 EXCLUDED_LEVELS = ("区级", "省级", "无")
 
@@ -80,6 +115,8 @@ class Answerer:
         if uncovered:
             return self._decline(list(dict.fromkeys(uncovered)), ())
         scope = self._scope_verdict(query)
+        if scope is not None and all(not a.signature for a in query.asks):
+            return scope  # 这些政策能享受吗: the scope clause is the whole answer
         parts = [self._answer_ask(query, ask, first=i == 0) for i, ask in enumerate(query.asks)]
         return self._combine(([scope] if scope else []) + parts, verdict_given=scope is not None)
 
@@ -114,8 +151,11 @@ class Answerer:
         """区级, 省级 or not yet recognised: the policy's scope clause rules the enterprise out."""
         level = query.context.qualification
         scope_rule = next((r for r in self.rules if r.kind == "scope"), None)
-        if level not in EXCLUDED_LEVELS or scope_rule is None:
+        if level is None or scope_rule is None:
             return None
+        generic_ask = all(not a.signature for a in query.asks) and _ELIGIBILITY_ASK.search(query.text)
+        if level not in EXCLUDED_LEVELS and not generic_ask:
+            return None  # 国家级/市级 asking about a measure: the measure answers
         if named_document(query.text, [d for d in self.index.documents
                                        if d.doc_id != scope_rule.doc_id]) is not None:
             return None  # the question is about another document
@@ -123,8 +163,11 @@ class Answerer:
         if clause is None:
             return None
         quals = "和".join(scope_rule.get("qualifications", []))
-        lead = (f"不符合：本政策适用于{quals}，您提到“{query.context.qualification_said}”，"
-                f"不在本政策适用范围内。")
+        said = query.context.qualification_said
+        if level in EXCLUDED_LEVELS:
+            lead = f"不符合：本政策适用于{quals}，您提到“{said}”，不在本政策适用范围内。"
+        else:
+            lead = f"符合：本政策适用于{quals}，您提到的“{said}”在适用范围内。"
         return self._render(lead, [Citation(clause.doc_id, clause.doc_title, clause.section,
                                             clause.label, scope_rule.quote)])
 
@@ -145,7 +188,7 @@ class Answerer:
             text, short = (p.short, p.short) if p.refused else (p.text, p.short)
             if verdict_given and i > 0:  # the scope verdict comes first; no 可以 after it
                 text, short = _drop_yes(text), _drop_yes(short)
-            texts.append(text)
+            texts.append(f"{'一二三四五六七八九十'[min(i, 9)]}、{text}")  # no digits: every digit is sourced
             shorts.append(short)
         citations = list(dict.fromkeys(c for p in kept for c in p.citations))
         calculation = next((p.calculation for p in kept if p.calculation), None)
@@ -154,7 +197,7 @@ class Answerer:
     def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None):
         """The policy documents first; a regulation only when it covers the question clearly better.
         doc_ids: the documents the question names (by title or region), searched alone."""
-        expanded = self.lexicon.expand(context)
+        expanded = self.lexicon.expand(context, CONTEXT_TERMS)
         if doc_ids:
             return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
         everything = self.retriever.search(expanded, k=self.settings.top_k)
@@ -244,19 +287,31 @@ class Answerer:
         return self._render(lead, citations, routed.calculation, extra)
 
     def _lead(self, question: str, quote: str, terms: QueryTerms) -> str:
-        """The direct answer: yes/有 where the text grants something, then the key phrase."""
-        pieces = [p for p in re.split(r"[，,；;]", quote.rstrip("。；;)）")) if p]
+        """The direct answer: the verdict first (有/可以, or that the text states no amount for an
+        amount asked about), then the key phrases of the quote, never cut inside a bracket."""
+        pieces = _phrases(quote.rstrip("。；;"))
         wanted = [p for p in pieces if (terms.wants_amount and re.search(r"\d", p))]
         wanted += [p for p in pieces if p not in wanted and any(t.found_in(p) for t in terms.terms)]
         core = [p for p in pieces if p in wanted[:2]] or pieces[:2]
+        # What is granted closes the sentence (…，给予股权投资支持): name it even when the
+        # question's words sit earlier in the sentence.
+        grant = next((p for p in reversed(pieces) if _GRANT.search(p)), None)
+        if grant and grant not in core:
+            core = [p for p in pieces if p in core or p == grant]
+        claimed = _claimed_amount(question)
+        money_asked = bool(_MONEY_ASK.search(question))
+        states_amount = bool(re.search(r"\d", quote))
+        if claimed and not states_amount:
+            # "能拿1000万吗" against a clause without a figure: no 可以, the text decides nothing.
+            return (f"原文未规定金额：该条款没有写明具体金额或比例，无法确认能否获得{claimed}。"
+                    + "，".join(core) + "。")
         yes = ""
         # "有补贴吗" deserves 有 only when the quote grants money, not when it grants a procedure.
-        money_asked = bool(_MONEY_ASK.search(question))
         grants = _MONEY_GRANT.search(quote) if money_asked else _SUPPORT.search(quote)
         if _YES_NO.search(question) and grants:
             yes = "有。" if _HAS.search(question) else "可以。"
         lead = yes + "，".join(core) + "。"
-        if terms.wants_amount and not re.search(r"\d", quote):
+        if terms.wants_amount and not states_amount:
             lead += "原文未写明具体金额或比例。"
         return lead
 

@@ -14,6 +14,7 @@ from .evidence import lexical_weight
 from .index import Index, StaleIndex, build_index, exists, open_index
 from .lexicon import Lexicon
 from .models import Answer
+from .query import CONTEXT_TERMS
 from .places import Gazetteer
 from .retriever import HybridRetriever
 from .rules import Rule, load_rules
@@ -59,7 +60,7 @@ class Assistant:
         doc_ids = {d.doc_id for d in index.documents}
         rules = [r for r in toolkit.rules if r.doc_id in doc_ids]
         weigh = functools.partial(lexical_weight, seg=toolkit.segmenter, lexicon=toolkit.lexicon,
-                                  stats=toolkit.stats)
+                                  stats=toolkit.stats, context_terms=CONTEXT_TERMS)
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
         self.answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,

@@ -70,9 +70,10 @@ def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -
 GENERIC_QUERY_WEIGHT = 0.3  # a word the lexicon calls generic (补贴, 企业) in the lexical ranking
 
 
-def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -> float:
+def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats,
+                   context_terms: frozenset[str] = frozenset()) -> float:
     """A query word's weight in BM25: topic words 1, generic and context words less."""
-    if word in lexicon.generic:
+    if word in lexicon.generic or lexicon.canonical(word) in context_terms:
         return GENERIC_QUERY_WEIGHT
     return GENERIC_QUERY_WEIGHT + (1 - GENERIC_QUERY_WEIGHT) * topic_share(word, seg, lexicon, stats)
 
@@ -107,6 +108,8 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
         terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts, policy)
     # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
     for alias, canonical, _, _ in expansions:
+        if canonical in context_terms:
+            continue
         if not any(alias in t.word or t.word in alias for t in terms.values()):
             terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical),
                                 policy=True)

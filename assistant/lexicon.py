@@ -54,9 +54,19 @@ class Lexicon:
                 start = text.find(alias, start + 1)
         return found
 
-    def expand(self, text: str) -> str:
-        """The question with the documents' words appended: '纳斯达克上市' → '… 境外主要证券交易所'."""
-        canon = list(dict.fromkeys(c for _, c, _, _ in self.expansions(text) if c not in text))
+    @cached_property
+    def _canonical(self) -> dict[str, str]:
+        return {a: c for a, c in self._alias_pairs}
+
+    def canonical(self, word: str) -> str:
+        """The documents' word for an alias (国家级小巨人 → 国家级专精特新“小巨人”企业), else itself."""
+        return self._canonical.get(word, word)
+
+    def expand(self, text: str, skip: frozenset[str] = frozenset()) -> str:
+        """The question with the documents' words appended: '纳斯达克上市' → '… 境外主要证券交易所'.
+        skip: documents' words not to append (the enterprise's own description)."""
+        canon = list(dict.fromkeys(c for _, c, _, _ in self.expansions(text)
+                                   if c not in text and c not in skip))
         return text if not canon else text + " " + " ".join(canon)
 
     def must_match_terms(self, text: str) -> list[str]:
