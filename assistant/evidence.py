@@ -29,7 +29,8 @@ class Term:
     def found_in(self, text: str) -> bool:
         if any(a in text for a in self.alternatives):
             return True
-        return bool(self.parts) and all(p in text for p in self.parts)
+        # 医药企业 → 医药 + …: all of two or more sub-words; one alone (国际 of 国际标准) is too loose.
+        return len(self.parts) > 1 and all(p in text for p in self.parts)
 
 
 @dataclass
