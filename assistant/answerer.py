@@ -125,7 +125,8 @@ class Answerer:
         earlier = list(query.earlier) if followup else []
         # A follow-up with its own topic (那上云呢？) is about that topic; one without (那如果合同额
         # 是10万元呢？) continues the earlier question.
-        context = f"{earlier[0]} {ask.text}" if followup and not ask.signature else ask.text
+        topic = ask.topic_text(query.context)
+        context = f"{earlier[0]} {topic}" if followup and not ask.signature else topic
         article = named_article(ask.text, self.index.documents, self.clauses_by_key)
         if article is not None:
             return self._article_answer(*article)

@@ -69,6 +69,7 @@ def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -
 
 
 GENERIC_QUERY_WEIGHT = 0.3  # a word the lexicon calls generic (补贴, 企业) in the lexical ranking
+CONTEXT_QUERY_WEIGHT = 0.15  # a general-language word (谢谢, 大兴, 传感器): little
 
 
 def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats,
@@ -76,7 +77,7 @@ def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats
     """A query word's weight in BM25: topic words 1, generic and context words less."""
     if word in lexicon.generic or lexicon.canonical(word) in context_terms:
         return GENERIC_QUERY_WEIGHT
-    return GENERIC_QUERY_WEIGHT + (1 - GENERIC_QUERY_WEIGHT) * topic_share(word, seg, lexicon, stats)
+    return CONTEXT_QUERY_WEIGHT + (1 - CONTEXT_QUERY_WEIGHT) * topic_share(word, seg, lexicon, stats)
 
 
 def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,

@@ -49,8 +49,17 @@ class EnterpriseContext:
 
 @dataclass(frozen=True)
 class Ask:
-    text: str  # the ask's own words: retrieval and routing read these
+    text: str  # the ask's own words: routing and calculators read these
     signature: frozenset[str] = frozenset()  # the policy topics it names (rule ids, canonical terms)
+
+    def topic_text(self, context: "EnterpriseContext") -> str:
+        """The ask without what the caller said about the enterprise (市级专精特新, 海淀): the
+        words retrieval and coverage read."""
+        text = self.text
+        for said in (context.qualification_said, *(p.name for p in context.places)):
+            if said:
+                text = text.replace(said, " ")
+        return text
 
 
 @dataclass(frozen=True)
