@@ -187,9 +187,12 @@ class Answerer:
         texts, shorts = [], []
         for i, p in enumerate(kept):
             text, short = (p.short, p.short) if p.refused else (p.text, p.short)
-            if verdict_given and i > 0:  # the scope verdict comes first; no 可以 after it
-                text, short = _drop_yes(text), _drop_yes(short)
-            texts.append(f"{'一二三四五六七八九十'[min(i, 9)]}、{text}")  # no digits: every digit is sourced
+            if verdict_given:  # the scope verdict leads; what follows is the measure, no 可以
+                text = text if i == 0 else "相关条款：" + _drop_yes(text)
+                short = short if i == 0 else ""
+            else:
+                text = f"{'一二三四五六七八九十'[min(i, 9)]}、{text}"  # no digits: every digit is sourced
+            texts.append(text)
             shorts.append(short)
         citations = list(dict.fromkeys(c for p in kept for c in p.citations))
         calculation = next((p.calculation for p in kept if p.calculation), None)
@@ -206,8 +209,8 @@ class Answerer:
         if not primary or len(primary) == len(self.index.documents):
             return everything
         policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
-        p_cov = assess(terms, [h.clause for h in policy[:3]])
-        a_cov = assess(terms, [h.clause for h in everything[:3]])
+        p_cov = assess(terms, [h.clause for h in policy[:3]], self.settings.min_coverage)
+        a_cov = assess(terms, [h.clause for h in everything[:3]], self.settings.min_coverage)
         if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN:
             return policy
         return everything if a_cov.covered_enough or not p_cov.covered_enough else policy
@@ -225,7 +228,7 @@ class Answerer:
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None,
                  named: bool = False) -> Answer:
         top = [h.clause for h in hits[:3]]
-        coverage = assess(terms, top)
+        coverage = assess(terms, top, self.settings.min_coverage)
         if named and hits:  # the caller named the document: its best article answers
             coverage = replace(coverage, anchored=True)
         caveat = ""

@@ -32,7 +32,7 @@ _INDUSTRY = re.compile(r"制造业|建筑业")
 _OTHER_INDUSTRY = re.compile(r"软件(企业|公司|行业)|服务业|互联网(企业|公司)|贸易(企业|公司)|批发|零售|咨询公司|科技服务")
 
 # ---- the shape of a message ---------------------------------------------------------------------
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]*")
 _ENUMERATOR = re.compile(r"(?=(一是|二是|三是|第一个?问题|第二个?问题|另外|还有一个|再问一下|再就是|其次))")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|多少|几|怎么|如何|能否|是否|有没有|能不能|可不可以|可以不|哪|什么|啥|咋|没[？?]?$|不[？?]?$")
 _SELF = re.compile(r"我们|我司|本公司|我公司|咱们|咱|我这边|本人|来电人|我是|我单位|公司是|企业是|我们家")
@@ -102,7 +102,7 @@ def industry(text: str) -> str | None:
 
 def sentences(text: str) -> list[str]:
     pieces = []
-    for s in (m.group(0) for m in _SENTENCE.finditer(text)):
+    for s in (m.group(0) for m in _SENTENCE.finditer(text) if m.group(0)):
         pieces += [p for p in _ENUMERATOR.split(s) if p and not _ENUMERATOR.fullmatch(p)
                    and p not in ("一是", "二是", "三是", "另外", "其次", "再就是", "还有一个",
                                  "再问一下", "第一个问题", "第二个问题", "第一问题", "第二问题")]

@@ -17,6 +17,7 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     top_k: int = 5
     max_question_chars: int = 500
+    min_coverage: float = 0.7  # evidence.MIN_COVERAGE, calibrated by `python -m evals calibrate`
 
     @property
     def data_dir(self) -> Path:

@@ -39,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--gate", action="store_true", help=f"低于 {THRESHOLDS.name} 的门槛则失败")
     run.add_argument("--via", choices=["api", "cli"], default="api",
                      help="api：Python 接口；cli：批量命令行 python -m assistant ask --jsonl")
+    cal = sub.add_parser("calibrate", help="按开发集校准拒答阈值（拒答精确率目标）")
+    cal.add_argument("sets", nargs="+")
+    cal.add_argument("--index")
+    cal.add_argument("--precision", type=float, default=0.95, help="拒答精确率目标")
     args = p.parse_args(argv)
+    if args.command == "calibrate":
+        from .calibrate import calibrate
+
+        return calibrate([Path(s) for s in args.sets], args.index, args.precision)
 
     from assistant import Assistant
 

@@ -31,6 +31,13 @@ def markdown(summary: dict, problems: list, baseline: dict | None = None, compar
         lines.append(f"| {key} | " + " | ".join(row) + " |")
     lines.append("")
     lines.append("rouge_l_chars(weak): character overlap with 标准答案 — a weak signal of wording, not correctness.")
+    by_set = summary.get("by_set") or {}
+    if len(by_set) > 1:
+        per_set = ("cases", "passed", "pass_rate", "hit@1", "refusal_precision", "refusal_recall")
+        lines += ["", "## 各用例集", "", "| 用例集 | " + " | ".join(per_set) + " |",
+                  "|---|" + "---|" * len(per_set)]
+        for name, block in by_set.items():
+            lines.append(f"| {name} | " + " | ".join(fmt(block.get(k), k) for k in per_set) + " |")
     if baseline:
         lines += ["", "## 对照基线（RecursiveCharacterTextSplitter + Chroma + 同一向量模型，top-3）", "",
                   "| 指标 | 本系统 | 基线 | 本系统/基线 |", "|---|---|---|---|"]

@@ -115,6 +115,9 @@ def summarise(results: list[CaseResult]) -> dict:
         }
 
     by_kind: dict[str, list[CaseResult]] = defaultdict(list)
+    by_set: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
         by_kind[r.case.kind].append(r)
-    return {"overall": block(results), "by_kind": {k: block(v) for k, v in sorted(by_kind.items())}}
+        by_set[r.case.source.rsplit(":", 1)[0]].append(r)
+    return {"overall": block(results), "by_kind": {k: block(v) for k, v in sorted(by_kind.items())},
+            "by_set": {k: block(v) for k, v in by_set.items()}}

@@ -1,0 +1,162 @@
+"""Reading messages as people send them (issue #8): spoken context, several asks, everyday and
+traditional characters, regions from the loaded documents, scope verdicts."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from assistant import Assistant
+from assistant.query import industry, qualification, sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+# Kinds of spoken context a caller wraps a question in: greeting, self-introduction (with a
+# district, an industry and a qualification level), hesitation, thanks.
+WRAPPERS = [
+    ("您好，", ""),
+    ("你好，我们是大兴一家做传感器的企业，市级专精特新。想问一下，", "您给看看，谢谢啊"),
+    ("呃，那个……就是，", ""),
+    ("", "谢谢！"),
+    ("喂，您好，我这边是海淀的一家软件公司，", "麻烦了"),
+]
+
+
+def _lookup_cases():
+    for line in (ROOT / "evals/sets/lookup.jsonl").read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        if case["kind"] in ("lookup", "colloquial") and not case["history"]:
+            yield case
+
+
+def test_spoken_context_keeps_the_citation(bot):
+    """Every lookup question of the project's sets, wrapped in spoken context, keeps its citation
+    and its verdict (answered or declined)."""
+    moved = []
+    for case in _lookup_cases():
+        plain = bot.ask(case["question"])
+        first = [c.section for c in plain.citations][:1]
+        for before, after in WRAPPERS:
+            wrapped = bot.ask(before + case["question"] + after)
+            got = [c.section for c in wrapped.citations][:1]
+            if got != first or wrapped.refused != plain.refused:
+                moved.append((case["id"], before + case["question"] + after, first, got))
+    assert not moved, moved[:5]
+
+
+@pytest.mark.parametrize("message, level", [
+    ("我们只是区级专精特新，这些政策能享受吗？", "区级"),
+    ("我们是河北廊坊的省级专精特新，能享受北京这个政策吗？", "省级"),
+    ("我们还没评上专精特新，这些补贴能申请吗？", "无"),
+    ("普通中小企业能享受吗", "无"),
+    ("我们是市级专精特新，还不是国家级小巨人，能享受计划单列吗？", "市级"),
+    ("制造业小巨人，合同额600万", "国家级"),
+    ("区里对评上专精特新的企业有没有奖励啊？", None),
+])
+def test_qualification_level(message, level):
+    assert qualification(message)[0] == level
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("不是制造业", "非制造业"), ("我们不属于制造业", "非制造业"), ("服务业（原制造业）", "服务业"),
+    ("不是建筑业", "非建筑业"), ("我们是制造业企业", "制造业"), ("工业互联网项目", None),
+])
+def test_industry_reads_negation(message, expected):
+    assert industry(message) == expected
+
+
+@given(st.lists(st.text(alphabet="上云补贴多少数字化转型谢谢您好，。？", min_size=1, max_size=12), max_size=6))
+@hsettings(max_examples=200, deadline=None)
+def test_sentences_lose_nothing(parts):
+    """Splitting a message into sentences keeps every character (nothing said is dropped)."""
+    text = "".join(parts)
+    assert "".join(sentences(text)).replace("一是", "").replace("二是", "") == \
+        text.replace("一是", "").replace("二是", "")
+
+
+@pytest.mark.parametrize("message, sections, amount", [
+    ("两个问题哈：一是上云合同50万补多少，二是专板规范层奖多少", ["5", "6"], 150000),
+    ("我们是制造业，数字化转型合同180万，上云合同40万，各能补多少？", ["5"], 360000),
+])
+def test_several_asks_get_one_part_each(bot, message, sections, amount):
+    ans = bot.ask(message)
+    assert [c.section for c in ans.citations][:len(sections)] == sections or \
+        set(sections) <= {c.section for c in ans.citations}
+    assert ans.calculation.amount_yuan == amount
+    assert "一、" in ans.text and "二、" in ans.text
+    if "上云合同40万" in message:
+        assert "120000" in ans.text  # the second calculation is there too
+
+
+def test_followup_with_its_own_topic_switches_topic(bot):
+    ans = bot.ask("那上云呢？", history=[("制造业数字化转型最多补多少？", "")])
+    assert "上云上平台" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("message, amount", [
+    ("數字化轉型合同額120萬，製造業企業，能補多少？", 240000),
+    ("上雲上平臺合同額５０萬，能補多少？", 150000),
+])
+def test_traditional_and_full_width_are_read_as_simplified(bot, message, amount):
+    assert bot.ask(message).calculation.amount_yuan == amount
+
+
+def test_traditional_lookup_is_answered(bot):
+    ans = bot.ask("發明專利年費能補貼嗎？")
+    assert not ans.refused and ans.citations[0].section == "7"
+
+
+@pytest.mark.parametrize("message", ["我们只是区级专精特新，这些政策能享受吗？",
+                                     "我们还不是专精特新企业，能申请上云补贴吗？"])
+def test_excluded_levels_get_a_clear_no_with_the_scope_clause(bot, message):
+    ans = bot.ask(message)
+    assert ans.text.startswith("不符合") and ans.citations[0].section == "scope"
+    assert "可以。" not in ans.text
+
+
+def test_leads_answer_the_question(bot):
+    assert "2028年底（具体措施明确执行期限的，从其规定)" in bot.ask("2029年还能申请吗？").text
+    assert "股权投资" in bot.ask("创客北京前30名有什么支持？").text.split("\n")[0]
+    assert "3000万" in bot.ask("首试产有没有奖励？最多多少？").text.split("\n")[0]
+    assert bot.ask("请问首贷有补贴吗").citations[0].section == "4"
+
+
+@pytest.mark.parametrize("message", ["首贷补助能拿1000万吗？", "人才租房补贴能拿10万吗"])
+def test_no_yes_to_an_amount_the_text_does_not_state(bot, message):
+    ans = bot.ask(message)
+    assert ans.text.startswith("原文未规定金额") and "可以" not in ans.text.split("\n")[0]
+
+
+def test_context_words_never_decide_a_refusal(bot):
+    ans = bot.ask("您好！我们是海淀一家做芯片设计的公司，去年刚评上市级专精特新。今年第一次流片成功了，"
+                  "听说这个有奖励？最多能给到多少啊，谢谢！")
+    assert not ans.refused and "3000万" in ans.text
+
+
+def test_uncovered_topics_still_decline(bot):
+    for message in ("公司研发人员的个税有没有优惠？", "我们是做外贸的专精特新，出口退税一般多久能到账？",
+                    "上海的专精特新企业有什么补贴？", "我们是天津的企业，天津有没有专精特新补贴"):
+        assert bot.ask(message).refused, message
+
+
+@pytest.mark.slow
+def test_regions_come_from_the_loaded_documents(tmp_path, settings):
+    """With a 上海 regulation loaded, a question about 上海's SMEs goes to it, not to a decline."""
+    shanghai = next((SHARED / "corpus-scale/上海").glob("上海市中小企业*.md"), None) or \
+        sorted((SHARED / "corpus-scale/上海").glob("*.md"))[0]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.txt", corpus)
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.meta.json", corpus)
+    shutil.copy(shanghai, corpus)
+    s = replace(settings, index_dir=tmp_path / "index", corpus_dir=corpus)
+    bot = Assistant.load(settings=s)
+    ans = bot.ask("上海的企业有什么规定？")
+    assert not ans.refused
+    assert ans.citations[0].title.startswith("上海")
+    assert bot.ask("天津的专精特新企业有什么补贴？").refused
