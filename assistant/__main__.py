@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -43,8 +44,21 @@ def _settings(args) -> Settings:
     return Settings.from_env(index_dir=getattr(args, "index", None))
 
 
+def _document_ids(index_dir: Path) -> set[str]:
+    """The documents the live build holds (empty when there is none)."""
+    from .index import current_build
+
+    build = current_build(index_dir)
+    path = index_dir / "builds" / (build or "-") / "documents.jsonl"
+    try:
+        return {json.loads(ln)["doc_id"] for ln in path.read_text(encoding="utf-8").splitlines() if ln}
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
 def cmd_index(args) -> int:
     from .api import Toolkit
+    from .index import IndexUnusable
 
     settings = _settings(args)
     corpus = [Path(c) for c in args.corpus] if args.corpus else [settings.corpus_dir]
@@ -53,42 +67,75 @@ def cmd_index(args) -> int:
         print(f"错误：语料目录不存在：{'、'.join(missing)}", file=sys.stderr)
         return 2
     toolkit = Toolkit.load(settings)
+    before = _document_ids(settings.index_dir)
     try:
         manifest = toolkit.build(corpus, settings.index_dir)
+    except IndexUnusable as exc:
+        print(f"索引构建失败：{exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the old index keeps serving; say why in Chinese
         log.exception("index build failed")
         print(f"索引构建失败，原索引保持不变：{exc}", file=sys.stderr)
         return 1
     for err in manifest["errors"]:
         print(f"无法解析（已跳过）：{err}", file=sys.stderr)
+    dropped = sorted(before - _document_ids(settings.index_dir))
+    if dropped:
+        print(f"注意：新索引不再包含原索引中的 {len(dropped)} 份文档：{'、'.join(dropped[:20])}"
+              f"{'等' if len(dropped) > 20 else ''}", file=sys.stderr)
     print(f"已索引 {manifest['documents']} 份文档、{manifest['clauses']} 个条款"
           f"（{manifest['chunks']} 个片段），向量模型 {manifest['embedder']}，索引位置 {settings.index_dir}",
           file=sys.stderr)
     return 0
 
 
+_ID = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.){0,200})"')
+
+
+def _error_line(lineno: int, raw: bytes, reason: str, item_id=None) -> dict:
+    """A batch line that could not be answered: its id (if it can be read), where, and why."""
+    if item_id is None:
+        m = _ID.search(raw)
+        item_id = m.group(1).decode("utf-8", "replace") if m else f"line-{lineno}"
+    message = f"第{lineno}行无法读取：{reason}"
+    return {"id": item_id, "line": lineno, "error": message, "text": message, "refused": True,
+            "citations": [], "calculation": None}
+
+
+def _read_item(raw: bytes) -> tuple[str, list, object]:
+    """One batch line → (question, history, id). Each line is decoded on its own."""
+    item = json.loads(raw.decode("utf-8"))
+    if not isinstance(item, dict):
+        raise ValueError("不是 JSON 对象")
+    question = item.get("question")
+    if not isinstance(question, str):
+        raise ValueError("缺少 question 字段（应为文字）")
+    history = item.get("history") or []
+    if not isinstance(history, list) or not all(isinstance(h, (list, tuple)) and len(h) == 2 for h in history):
+        raise ValueError("history 应为 [问题, 回答] 对的列表")
+    return question, [tuple(map(str, h)) for h in history], item.get("id")
+
+
 def _batch(bot, path: str) -> int:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    """One answer line per input line, streamed: a bad line (bad bytes, bad JSON) gets an error
+    line with its id and the batch goes on."""
+    if path != "-" and not Path(path).is_file():
+        print(f"错误：批量问题文件不存在：{path}", file=sys.stderr)
+        return 2
+    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     with stream:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
+        for lineno, raw in enumerate(stream, 1):
+            if not raw.strip():
                 continue
             try:
-                item = json.loads(line)
-                if not isinstance(item, dict):
-                    raise ValueError("不是 JSON 对象")
-                question = item.get("question")
-                if not isinstance(question, str):
-                    raise ValueError("缺少 question 字段")
-                history = [tuple(h) for h in item.get("history") or []]
+                question, history, item_id = _read_item(raw)
+            except UnicodeDecodeError as exc:
+                out = _error_line(lineno, raw, f"不是 UTF-8 文本（第 {exc.start + 1} 字节）")
             except (ValueError, TypeError) as exc:
-                out = {"id": None, "line": lineno, "error": f"第{lineno}行无法读取：{exc}",
-                       "text": f"第{lineno}行无法读取：{exc}", "refused": True, "citations": [],
-                       "calculation": None}
-                print(json.dumps(out, ensure_ascii=False), flush=True)
-                continue
-            out = bot.ask(question, history).to_dict()
-            out["id"] = item.get("id")
+                out = _error_line(lineno, raw, str(exc))
+            else:
+                out = bot.ask(question, history).to_dict()
+                out["id"] = item_id if item_id is not None else f"line-{lineno}"
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0
 
@@ -182,9 +229,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
-    return {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
+    from .index import IndexUnusable
+
+    try:
+        return _COMMANDS[args.command](args)
+    except IndexUnusable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
             "feedback-export": cmd_feedback_export, "train-embedder": cmd_train,
-            "mine-wordstats": cmd_mine_wordstats}[args.command](args)
+            "mine-wordstats": cmd_mine_wordstats}
 
 
 if __name__ == "__main__":

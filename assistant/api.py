@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from .answerer import Answerer
 from .corpus import load_corpus
 from .embedders import Embedder, make_embedder
 from .evidence import lexical_weight
-from .index import Index, StaleIndex, build_index, exists, open_index
+from .index import Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, open_index
 from .lexicon import Lexicon
 from .models import Answer
 from .query import CONTEXT_TERMS
@@ -56,16 +57,26 @@ class Toolkit:
 
 class Assistant:
     def __init__(self, index: Index, toolkit: Toolkit):
-        self.index, self.toolkit = index, toolkit
+        self.toolkit = toolkit
+        self._reload_lock = threading.Lock()
+        try:
+            self._current_mtime = (index.directory.parent.parent / "CURRENT").stat().st_mtime_ns
+        except OSError:
+            self._current_mtime = None
+        self._wire(index)
+
+    def _wire(self, index: Index) -> None:
+        toolkit = self.toolkit
         doc_ids = {d.doc_id for d in index.documents}
         rules = [r for r in toolkit.rules if r.doc_id in doc_ids]
         weigh = functools.partial(lexical_weight, seg=toolkit.segmenter, lexicon=toolkit.lexicon,
                                   stats=toolkit.stats, context_terms=CONTEXT_TERMS)
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
-        self.answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
-                                 toolkit.settings, toolkit.stats, toolkit.gazetteer)
-        self.rules = rules
+        answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
+                            toolkit.settings, toolkit.stats, toolkit.gazetteer)
+        # One assignment each: a concurrent ask sees the old trio or the new one.
+        self.index, self.rules, self.answerer = index, rules, answerer
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
@@ -77,26 +88,56 @@ class Assistant:
         if corpus_dir is not None:
             settings = replace(settings, corpus_dir=Path(corpus_dir))
         toolkit = Toolkit.load(settings)
-        if not exists(settings.index_dir):
+        if is_empty(settings.index_dir):
             log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
             toolkit.build(settings.corpus_dir, settings.index_dir)
         try:
             index = open_index(settings.index_dir, toolkit.embedder)
         except StaleIndex as exc:
             recorded = [Path(p) for p in (exc.corpus or "").split(os.pathsep) if p]
-            corpus = recorded if recorded and all(p.exists() for p in recorded) else settings.corpus_dir
-            log.warning("%s：按 %s 重建索引", exc, corpus)
-            toolkit.build(corpus, settings.index_dir)
+            missing = [str(p) for p in recorded if not p.exists()]
+            if not recorded or missing:
+                # Rebuilding from anything else would silently drop the documents it held.
+                raise IndexUnusable(f"{exc}；原语料目录不存在（{'、'.join(missing) or '未记录'}），"
+                                    "无法自动重建，请用 python -m assistant index --corpus … 重建") from exc
+            log.warning("%s：按原语料 %s 重建索引", exc, "、".join(map(str, recorded)))
+            toolkit.build(recorded, settings.index_dir)
             index = open_index(settings.index_dir, toolkit.embedder)
         log.info("index %s: %d documents, %d clauses, embedder %s", index.directory,
                  len(index.documents), len(index.clauses), index.embedder_name)
         return cls(index, toolkit)
+
+    def refresh(self) -> bool:
+        """Switch to a newer build if a re-index has swapped CURRENT (no restart needed). The old
+        build stays on disk for a while (index.KEEP_BUILDS), so a reader mid-answer is safe."""
+        index_dir = self.index.directory.parent.parent
+        try:
+            mtime = (index_dir / "CURRENT").stat().st_mtime_ns
+        except OSError:
+            return False
+        if mtime == self._current_mtime:
+            return False
+        with self._reload_lock:
+            if mtime == self._current_mtime:
+                return False
+            self._current_mtime = mtime
+            if current_build(index_dir) == self.index.directory.name:
+                return False
+            try:
+                index = open_index(index_dir, self.toolkit.embedder)
+            except IndexUnusable as exc:
+                log.error("新索引不可用，继续使用当前索引：%s", exc)
+                return False
+            self._wire(index)
+            log.info("switched to index build %s", index.directory.name)
+            return True
 
     @property
     def embedder_name(self) -> str:
         return self.toolkit.embedder.name
 
     def ask(self, question: str, history: list | tuple | None = None) -> Answer:
+        self.refresh()
         return self.answerer.answer(question, history or [])
 
     def check(self, profile: dict):

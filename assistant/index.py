@@ -6,14 +6,19 @@ re-index leaves the old index serving, and a running process keeps reading its o
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .corpus import LoadedCorpus
 from .embedders import Embedder
@@ -26,10 +31,19 @@ from .vectorstore import ChromaStore
 log = logging.getLogger(__name__)
 FORMAT = 2
 CHUNK_CHARS = 150
+# Our mark on an index directory: nothing in a directory without it is ever written or removed.
+MARKER = ".zjtx-index"
+KEEP_BUILDS = 3  # the live build and the two before it: running processes may still read them
+_BUILD_NAME = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")
+LOCK_WAIT_SECONDS = 600
 
 
 class IndexUnusable(RuntimeError):
     """The index is missing, unreadable or built with another embedder."""
+
+
+class NotAnIndex(IndexUnusable):
+    """A directory with other content and without our marker: refused, never touched."""
 
 
 class StaleIndex(IndexUnusable):
@@ -51,7 +65,7 @@ def chunk_clause(clause: Clause) -> list[str]:
     if len(clause.text) <= CHUNK_CHARS:
         return [clause.text]
     chunks, current = [], ""
-    for sent in sentences(clause.text.replace("\n\n", "")):
+    for sent in sentences(clause.text.replace("\n\n", "")):  # sentences() caps their length
         if current and len(current) + len(sent) > CHUNK_CHARS:
             chunks.append(current)
             current = ""
@@ -123,31 +137,81 @@ def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Seg
     return manifest
 
 
+def _built_by_us(index_dir: Path) -> bool:
+    """An index from before the marker existed: CURRENT, and builds/ holding only our builds."""
+    builds = index_dir / "builds"
+    if not (index_dir / "CURRENT").is_file() or not builds.is_dir():
+        return False
+    entries = list(builds.iterdir())
+    return bool(entries) and all(_BUILD_NAME.match(d.name) and (d / "manifest.json").exists()
+                                 for d in entries)
+
+
+def claim_directory(index_dir: Path) -> None:
+    """Make index_dir ours, or refuse: a missing or empty directory gets our marker; one with
+    other content and no marker is somebody else's and stays untouched."""
+    if (index_dir / MARKER).exists():
+        return
+    if _built_by_us(index_dir):
+        (index_dir / MARKER).write_text("zjtx-assistant index directory\n", encoding="utf-8")
+        return
+    if index_dir.exists() and (not index_dir.is_dir() or any(index_dir.iterdir())):
+        raise NotAnIndex(f"{index_dir} 不是本助手的索引目录（里面已有其他文件，且没有 {MARKER} 标记），"
+                         "为避免误删，不会在其中建立或删除任何内容。请指定一个新的或空的目录。")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    (index_dir / MARKER).write_text("zjtx-assistant index directory\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait_seconds: float = LOCK_WAIT_SECONDS):
+    """One build at a time per index directory, across processes: a second build waits for the
+    first (up to wait_seconds), then refuses with a message."""
+    with open(index_dir / ".build.lock", "a+") as f:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexUnusable(f"另一个索引构建正在进行（{index_dir}），请稍后再试") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter) -> dict:
     if not corpus.clauses:
         raise IndexUnusable("语料中没有可索引的条款，旧索引保持不变")
-    builds = index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    build = builds / build_id
-    build.mkdir()
-    try:
-        manifest = _write_build(build, corpus, embedder, seg)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
-    tmp = index_dir / f"CURRENT.{build_id}"
-    tmp.write_text(build_id, encoding="utf-8")
-    previous = current_build(index_dir)
-    os.replace(tmp, index_dir / "CURRENT")
-    _prune(builds, keep={build_id, previous})
+    claim_directory(index_dir)
+    with build_lock(index_dir):
+        builds = index_dir / "builds"
+        builds.mkdir(parents=True, exist_ok=True)
+        build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        build = builds / build_id
+        build.mkdir()
+        try:
+            manifest = _write_build(build, corpus, embedder, seg)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        tmp = index_dir / f"CURRENT.{build_id}"
+        tmp.write_text(build_id, encoding="utf-8")
+        os.replace(tmp, index_dir / "CURRENT")
+        _prune(builds, build_id)
     log.info("index built at %s: %s", build, manifest)
     return manifest
 
 
-def _prune(builds: Path, keep: set) -> None:
-    """Keep the new build and the one before it (a running process may still read it)."""
-    for old in builds.iterdir():
+def _prune(builds: Path, current: str) -> None:
+    """Keep the newest KEEP_BUILDS builds (a running process may still read an older one until
+    it switches); remove only directories named like our builds."""
+    ours = sorted((d for d in builds.iterdir() if d.is_dir() and _BUILD_NAME.match(d.name)),
+                  key=lambda d: d.name, reverse=True)
+    keep = {current} | {d.name for d in ours[:KEEP_BUILDS]}
+    for old in ours:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -164,15 +228,33 @@ def exists(index_dir: Path) -> bool:
     return bool(build) and (index_dir / "builds" / build / "manifest.json").exists()
 
 
+def is_ours(index_dir: Path) -> bool:
+    return (index_dir / MARKER).exists()
+
+
+def is_empty(index_dir: Path) -> bool:
+    """Nothing there yet: safe to build into (a fresh index)."""
+    return not index_dir.exists() or (index_dir.is_dir() and not any(
+        p for p in index_dir.iterdir() if p.name not in (MARKER, ".build.lock")))
+
+
+REBUILD_HINT = "请运行 python -m assistant index --corpus <文档目录> --index {dir} 重建索引"
+
+
 def open_index(index_dir: Path, embedder: Embedder) -> Index:
+    hint = REBUILD_HINT.format(dir=index_dir)
+    if index_dir.exists() and not is_ours(index_dir) and any(index_dir.iterdir()):
+        claim_directory(index_dir)  # adopts an older index of ours, refuses anything else
     build_id = current_build(index_dir)
     if not build_id:
+        if is_ours(index_dir) and (index_dir / "builds").exists():
+            raise IndexUnusable(f"索引已损坏：{index_dir} 缺少 CURRENT（不知道哪个构建在用）。{hint}")
         raise IndexUnusable(f"索引不存在：{index_dir}")
     build = index_dir / "builds" / build_id
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexUnusable(f"索引已损坏：{build}（{exc}）") from exc
+        raise IndexUnusable(f"索引已损坏：{build} 的 manifest.json 无法读取（{exc}）。{hint}") from exc
     if manifest.get("format") != FORMAT:
         raise StaleIndex(f"索引格式版本不符：{build}，请重建索引", manifest.get("corpus"))
     if manifest["embedder"] != embedder.name:
@@ -185,6 +267,34 @@ def open_index(index_dir: Path, embedder: Embedder) -> Index:
         documents = [Document(**json.loads(ln)) for ln in
                      (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
         bm25 = BM25.load(build)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexUnusable(f"索引已损坏：{build}（{exc}）") from exc
-    return Index(build, manifest, documents, clauses, chunks, bm25, ChromaStore(build / "chroma", embedder))
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise IndexUnusable(f"索引已损坏：{build}（{type(exc).__name__}: {exc}）。{hint}") from exc
+    if not (build / "chroma").is_dir():
+        raise IndexUnusable(f"索引已损坏：{build} 缺少向量库目录 chroma/。{hint}")
+    dense = ChromaStore(build / "chroma", embedder)
+    _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint)
+    return Index(build, manifest, documents, clauses, chunks, bm25, dense)
+
+
+def _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint) -> None:
+    """Counts agree between the manifest, clauses, chunks, BM25 and Chroma, and the vector index
+    answers a query: a damaged index is a clear error, never a silently worse one."""
+    problems = []
+    if len(clauses) != manifest.get("clauses"):
+        problems.append(f"条款 {len(clauses)} 条，清单记录 {manifest.get('clauses')} 条")
+    if len(documents) != manifest.get("documents"):
+        problems.append(f"文档 {len(documents)} 份，清单记录 {manifest.get('documents')} 份")
+    if len(chunks) != manifest.get("chunks") or bm25.weights.shape[1] != len(chunks):
+        problems.append(f"片段 {len(chunks)} 个，词法索引 {bm25.weights.shape[1]} 个，清单记录 {manifest.get('chunks')} 个")
+    if any(ch.clause >= len(clauses) for ch in chunks):
+        problems.append("片段指向不存在的条款")
+    try:
+        stored = dense.count()
+        if stored != len(chunks):
+            problems.append(f"向量库 {stored} 个片段，应为 {len(chunks)} 个")
+        elif chunks:
+            dense.search(np.ones(dense.embedder.dim, dtype=np.float32), 1)
+    except Exception as exc:  # chromadb raises many kinds on damaged HNSW or sqlite files
+        problems.append(f"向量库无法读取（{type(exc).__name__}: {exc}）")
+    if problems:
+        raise IndexUnusable(f"索引已损坏：{build}：" + "；".join(problems) + f"。{hint}")

@@ -194,7 +194,9 @@ class Reader:
             except ValueError:
                 return []
 
-        earlier = tuple(str(h[0]) for h in reversed(list(history or [])) if h and str(h[0]).strip())
+        turns = history if isinstance(history, (list, tuple)) else []
+        earlier = tuple(str(h[0]) for h in reversed(turns)
+                        if isinstance(h, (list, tuple)) and h and str(h[0]).strip())
         own, asked = places(text, self.gazetteer)
         level, said = qualification(text)
         context = EnterpriseContext(level, said, industry(text), own)

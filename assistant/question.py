@@ -39,10 +39,14 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def clean(raw: str, max_chars: int) -> Question | Rejection:
-    if not isinstance(raw, str):
-        raw = "" if raw is None else str(raw)
-    text = simplified(unicodedata.normalize("NFKC", strip_control(raw)).strip())
+    if raw is not None and not isinstance(raw, str):
+        return Rejection(f"问题应为文字，收到的是 {type(raw).__name__}。{EXAMPLE}")
+    # A lone surrogate (\ud800) cannot be written out as UTF-8: drop it, keep the rest.
+    text = simplified(unicodedata.normalize("NFKC", strip_control(_SURROGATE.sub("", raw or ""))).strip())
     text = re.sub(r"\s+", " ", text)
     if not text:
         return Rejection(f"请输入您想咨询的问题，{EXAMPLE}")
