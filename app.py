@@ -11,6 +11,8 @@ import logging
 import os
 import re
 import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -19,7 +21,7 @@ from assistant import Assistant
 from assistant.amounts import AmountError, fmt_yuan, parse_amount
 from assistant.calculators import CalculationError, calculate, industry_fits, threshold
 from assistant.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError
-from assistant.feedback import FeedbackStore
+from assistant.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable
 from assistant.settings import Settings
 
 log = logging.getLogger("app")
@@ -97,7 +99,23 @@ def history_pairs(messages: list) -> list[tuple[str, str]]:
 
 
 # ---- the app ---------------------------------------------------------------------------------
-def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
+FEEDBACK_OFF = "反馈功能暂时关闭（反馈数据库不可用）。"
+CHECK_FILES = Path(tempfile.gettempdir()) / "zjtx-check"  # one folder for 政策体检 downloads
+KEEP_CHECK_FILES = 50
+
+
+def check_file(csv_text: str) -> Path:
+    """Write a 政策体检 CSV into one app folder, keeping only the newest KEEP_CHECK_FILES."""
+    CHECK_FILES.mkdir(parents=True, exist_ok=True)
+    old = sorted(CHECK_FILES.glob("政策体检-*.csv"), key=lambda p: p.stat().st_mtime)
+    for p in old[:max(0, len(old) - KEEP_CHECK_FILES + 1)]:
+        p.unlink(missing_ok=True)
+    out = CHECK_FILES / f"政策体检-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.csv"
+    out.write_text("\ufeff" + csv_text, encoding="utf-8")  # BOM: Excel opens it as UTF-8
+    return out
+
+
+def build_app(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str = "") -> gr.Blocks:
     formula_rules = {r.title: r for r in bot.rules if r.kind in ("percent_cap", "percent", "banded", "reimburse")}
     threshold_rules = {r.title: r for r in bot.rules if r.kind == "threshold"}
     docs = {f"{d.title}": d for d in bot.documents()}
@@ -166,8 +184,7 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
             return f"**企业情况有误**：{esc(str(exc))}", [], None
         rows = [[r.measure, STATUS_CN[r.status], r.reason, r.ask,
                  "" if r.max_amount_yuan is None else r.max_amount_yuan, r.label] for r in report.rows]
-        out = Path(tempfile.mkdtemp(prefix="zjtx-check-")) / "政策体检.csv"
-        out.write_text("\ufeff" + report.to_csv(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
+        out = check_file(report.to_csv())
         met = sum(r.status == "met" for r in report.rows)
         return f"资质：{esc(report.qualification)}；符合 {met} 项，共 {len(report.rows)} 项。", rows, str(out)
 
@@ -184,19 +201,33 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
         path = " › ".join(esc(p) for p in clause.heading_path)
         return f"<h3>{esc(clause.label)}</h3><p><small>{path}</small></p><p>{esc(clause.text).replace(chr(10), '<br>')}</p>"
 
-    def rate(state: dict, data: gr.LikeData):
+    def rate(state: dict, data: gr.LikeData, request: gr.Request):
+        if feedback is None:
+            return None, FEEDBACK_OFF
         if not state or "answer" not in state:
             return None, "请先提问，再评价回答。"
         rating = 1 if data.liked else -1
-        fid = feedback.add(state["question"], state["history"], state["answer"], rating)
+        try:
+            fid = feedback.add(state["question"], state["history"], state["answer"], rating,
+                               session=getattr(request, "session_hash", "") or "")
+        except FeedbackError as exc:
+            return None, esc(str(exc))
         return fid, "已记录您的评价，可在下方补充意见。"
 
-    def give_feedback(state: dict, rating: str, comment: str, last_id):
+    def give_feedback(state: dict, rating: str, comment: str, last_id, request: gr.Request):
+        if feedback is None:
+            return last_id, FEEDBACK_OFF
         if not state or "answer" not in state:
             return last_id, "请先提问，再评价回答。"
+        if rating not in ("👍 有帮助", "👎 有问题"):
+            return last_id, "请先选择 👍 或 👎，再提交。"  # no rating chosen: nothing is stored
         comment = (comment or "")[:2000]
-        fid = feedback.add(state["question"], state["history"], state["answer"],
-                           1 if rating == "👍 有帮助" else -1, comment)
+        try:
+            fid = feedback.add(state["question"], state["history"], state["answer"],
+                               1 if rating == "👍 有帮助" else -1, comment,
+                               session=getattr(request, "session_hash", "") or "")
+        except FeedbackError as exc:
+            return last_id, esc(str(exc))
         return fid, f"已记录（第 {fid} 条）。感谢反馈：{esc(comment)[:200]}"
 
     with gr.Blocks(title="专精特新政策助手") as demo:
@@ -222,7 +253,7 @@ def build_app(bot: Assistant, feedback: FeedbackStore) -> gr.Blocks:
                         rating = gr.Radio(["👍 有帮助", "👎 有问题"], label="这个回答", elem_id="rating")
                         comment = gr.Textbox(label="意见（可选）", lines=2, elem_id="comment", max_length=2000)
                         submit_fb = gr.Button("提交反馈", elem_id="submit-feedback")
-                        fb_status = gr.Markdown("", elem_id="feedback-status")
+                        fb_status = gr.Markdown(esc(feedback_notice), elem_id="feedback-status")
             send.click(answer, [box, chat, hotline_mode], [chat, cites, box, state], api_name="chat")
             box.submit(answer, [box, chat, hotline_mode], [chat, cites, box, state], api_visibility="private")
             clear.click(lambda: ([], "", {}), None, [chat, cites, state], api_visibility="private")
@@ -301,9 +332,13 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     settings = Settings.from_env(index_dir=args.index)
     bot = Assistant.load(settings=settings)
-    feedback = FeedbackStore(settings.index_dir / "feedback.sqlite")
+    try:
+        feedback, notice = FeedbackStore(settings.index_dir / "feedback.sqlite"), ""
+    except FeedbackUnavailable as exc:  # the app still starts; feedback is off and says why
+        feedback, notice = None, str(exc)
+        log.error("%s", exc)
     log.info("embedder: %s; answerer: %s", bot.embedder_name, ANSWERER)
-    demo = build_app(bot, feedback)
+    demo = build_app(bot, feedback, notice)
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=args.host, server_port=args.port, share=False, css=CSS,
                 show_error=False, footer_links=["api"])

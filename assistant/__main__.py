@@ -180,19 +180,28 @@ def cmd_check(args) -> int:
 
 
 def cmd_feedback_export(args) -> int:
-    from .feedback import FeedbackStore
+    from .feedback import FeedbackStore, FeedbackUnavailable
 
     path = _settings(args).index_dir / "feedback.sqlite"
     if not path.exists():
         print(f"没有反馈记录：{path}", file=sys.stderr)
         return 0
-    lines = [json.dumps(c, ensure_ascii=False) for c in FeedbackStore(path).export_cases()]
-    text = "\n".join(lines) + ("\n" if lines else "")
+    try:
+        store = FeedbackStore(path)
+    except FeedbackUnavailable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    count = 0
+    try:
+        for case in store.export_cases():  # streamed: one row in memory at a time
+            out.write(json.dumps(case, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if args.out:
+            out.close()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"已导出 {len(lines)} 条反馈到 {args.out}（👎 的用例需人工补全期望后再加入评测集）", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+        print(f"已导出 {count} 条反馈到 {args.out}（👎 的用例需人工补全期望后再加入评测集）", file=sys.stderr)
     return 0
 
 

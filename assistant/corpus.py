@@ -43,7 +43,15 @@ def document_files(root: Path) -> list[Path]:
 
 def _read_meta(path: Path) -> dict:
     sidecar = path.with_suffix(".meta.json")
-    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DocumentError(path, f"元数据文件 {sidecar.name} 无法读取（{exc}）") from exc
+    if not isinstance(meta, dict):
+        raise DocumentError(path, f"元数据文件 {sidecar.name} 应为 JSON 对象")
+    return meta
 
 
 def _doc_id_from_path(path: Path) -> str:

@@ -29,6 +29,14 @@ FIELD_LABELS = {k: v[0] for k, v in CHOICES.items()} | AMOUNTS | FLAGS | TEXTS
 STATUS_CN = {"met": "符合", "not_met": "不符合", "unknown": "待确认"}
 
 
+def spreadsheet_safe(value):
+    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab/CR) gets a leading
+    apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class ProfileError(ValueError):
     """A profile field that cannot be used; the message names the field in Chinese."""
 
@@ -59,8 +67,9 @@ class Report:
         w = csv.writer(buf)
         w.writerow(["措施", "结果", "说明", "需确认", "最高金额（元）", "条款", "原文"])
         for r in self.rows:
-            w.writerow([r.measure, STATUS_CN[r.status], r.reason, r.ask,
-                        "" if r.max_amount_yuan is None else r.max_amount_yuan, r.label, r.quote])
+            w.writerow([spreadsheet_safe(v) for v in (
+                r.measure, STATUS_CN[r.status], r.reason, r.ask,
+                "" if r.max_amount_yuan is None else r.max_amount_yuan, r.label, r.quote)])
         return buf.getvalue()
 
 

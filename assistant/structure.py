@@ -60,6 +60,17 @@ def _heading_label(para: str, marker_end: int) -> str:
     return head if len(head) > marker_end else para[:40]
 
 
+MAX_CLAUSE_CHARS = 8000
+
+
+def _cut(text: str, start: int, limit: int) -> int:
+    """The last sentence end in text[start:limit], else limit."""
+    for i in range(limit - 1, start + MAX_CLAUSE_CHARS // 2, -1):
+        if text[i] in "。！？；":
+            return i + 1
+    return limit
+
+
 class _Builder:
     """Accumulates paragraphs into clauses while tracking spans in the joined text."""
 
@@ -77,9 +88,15 @@ class _Builder:
             return
         start = self.offsets[idx[0]]
         end = self.offsets[idx[-1]] + len(self.paragraphs[idx[-1]])
-        text = self.doc.text[start:end]
-        self.clauses.append(Clause(self.doc.doc_id, self.doc.title, section, label, path, text,
-                                   (start, end)))
+        # A clause longer than MAX_CLAUSE_CHARS (a document without structure) is split into
+        # parts "5", "5~2", "5~3" … at sentence ends where there are any.
+        part = 1
+        while start < end:
+            stop = end if end - start <= MAX_CLAUSE_CHARS else _cut(self.doc.text, start, start + MAX_CLAUSE_CHARS)
+            sid = section if part == 1 else f"{section}~{part}"
+            self.clauses.append(Clause(self.doc.doc_id, self.doc.title, sid, label, path,
+                                       self.doc.text[start:stop], (start, stop)))
+            start, part = stop, part + 1
 
 
 def parse_policy(doc: Document, paragraphs: list[str], rules: StructureRules) -> list[Clause]:

@@ -51,8 +51,16 @@ def split_paragraphs(text: str) -> list[str]:
     return paras
 
 
+MAX_SENTENCE = 300  # text without sentence punctuation is cut into pieces this long
+
+
 def sentences(text: str) -> list[str]:
-    return [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if s]
+    """Sentences, each at most MAX_SENTENCE characters (a longer run is cut into verbatim pieces,
+    so no quote, chunk or answer can grow with a document that never ends a sentence)."""
+    out = []
+    for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)):
+        out += [s[i:i + MAX_SENTENCE] for i in range(0, len(s), MAX_SENTENCE)] if s else []
+    return out
 
 
 def has_cjk(text: str) -> bool:

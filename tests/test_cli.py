@@ -53,7 +53,8 @@ def test_batch_jsonl_one_out_per_line_in_order_with_ids(index_dir, tmp_path):
     r = run("ask", "--jsonl", str(f), "--index", str(index_dir))
     assert r.returncode == 0, r.stderr
     out = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["q1", None, "q3", None, "q5"]
+    # An error line keeps the id it could read, else names its line (issue #12: never null).
+    assert [o["id"] for o in out] == ["q1", "line-2", "q3", "q4", "q5"]
     assert "第2行" in out[1]["error"] and "第4行" in out[3]["error"]
     assert out[2]["calculation"]["amount_yuan"] == 30000
     assert out[4]["refused"] is True
