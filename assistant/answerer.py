@@ -38,6 +38,7 @@ def rule_clause_key(routed: Routed) -> str:
 
 
 _GRANT = re.compile(r"给予|予以|提供|实行|优先")
+_MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*%")
 _ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格")
 
 
@@ -304,7 +305,7 @@ class Answerer:
             core = [p for p in pieces if p in core or p == grant]
         claimed = _claimed_amount(question)
         money_asked = bool(_MONEY_ASK.search(question))
-        states_amount = bool(re.search(r"\d", quote))
+        states_amount = bool(_MONEY_FIGURE.search(quote))  # 前30名 is a figure, not money
         if claimed and not states_amount:
             # "能拿1000万吗" against a clause without a figure: no 可以, the text decides nothing.
             return (f"原文未规定金额：该条款没有写明具体金额或比例，无法确认能否获得{claimed}。"

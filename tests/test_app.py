@@ -249,3 +249,43 @@ def test_browser_eligibility_form(page):
     table = page.locator("#check-table").inner_text()
     assert "是否已进入北京“专精特新”专板规范层或培育层" in table and "是否计划在A股" in table
     page.screenshot(path=str(SHOTS / "eligibility.png"), full_page=True)
+
+
+# ---- issue #12: the running app across re-indexes (keep last: it changes the app's index) ---------
+def test_reindex_under_load_keeps_serving_and_switches_without_restart(server, tmp_path):
+    import shutil
+    import threading
+
+    from gradio_client import Client
+
+    errors, answered, stop = [], [], threading.Event()
+
+    def ask_loop():
+        c = Client(server["url"], verbose=False)
+        while not stop.is_set():
+            try:
+                d = c.predict("上云上平台合同额50万元，补贴多少？", [], api_name="/ask")
+                answered.append(d["calculation"]["amount_yuan"])
+            except Exception as exc:  # any failure during a re-index is the defect
+                errors.append(repr(exc))
+
+    workers = [threading.Thread(target=ask_loop) for _ in range(6)]
+    for w in workers:
+        w.start()
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests/fixtures/corpus-mixed", corpus)
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.txt", corpus)
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.meta.json", corpus)
+    try:
+        for extra in ([], [], ["--corpus", str(corpus)]):
+            r = subprocess.run([sys.executable, "-m", "assistant", "index", "--index", str(server["index"]), *extra],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=60)
+    assert not errors, errors[:3]
+    assert answered and set(answered) == {150000}
+    d = Client(server["url"], verbose=False).predict("北京市专利保护和促进条例第一条是什么？", [], api_name="/ask")
+    assert d["citations"] and d["citations"][0]["title"].startswith("北京市专利保护和促进条例")
