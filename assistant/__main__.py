@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train-embedder", help="在法规语料上训练离线中文静态向量")
     tr.add_argument("--corpus", action="append", required=True)
     tr.add_argument("--out", required=True)
+    inf = sub.add_parser("info", help="显示已加载的内容：向量模型、索引、文档、回答方式")
+    inf.add_argument("--index")
+    inf.add_argument("--json", action="store_true")
     mw = sub.add_parser("mine-wordstats", help="统计法规语料的词频（区分话题词与口语上下文）")
     mw.add_argument("--corpus", action="append", required=True)
     mw.add_argument("--out", required=True)
@@ -157,6 +160,23 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def cmd_info(args) -> int:
+    from .api import Assistant
+
+    info = Assistant.load(settings=_settings(args)).info()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"向量模型：{info['embedder']}（{info['embedder_path'] or '无本地目录'}）")
+    print(f"索引：{info['index']}（构建 {info['build']}），共 {len(info['documents'])} 份文档、{info['clauses']} 个条款")
+    print("回答方式：" + ("离线确定性回答（金额由计算器得出）" if info["answerer"] == "offline" else info["answerer"]))
+    for d in info["documents"][:50]:
+        print(f"  · {d['title']}（{d['region'] or '地区未知'}，{d['clauses']} 条）")
+    if len(info["documents"]) > 50:
+        print(f"  … 另有 {len(info['documents']) - 50} 份")
+    return 0
+
+
 def cmd_check(args) -> int:
     from .api import Assistant
     from .eligibility import ProfileError, render_table
@@ -247,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check,
+_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check, "info": cmd_info,
             "feedback-export": cmd_feedback_export, "train-embedder": cmd_train,
             "mine-wordstats": cmd_mine_wordstats}
 

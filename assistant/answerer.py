@@ -16,6 +16,7 @@ from .references import named_article, named_document
 from .retriever import HybridRetriever
 from .rules import Rule
 from .settings import Settings
+from .speech import speakable
 from .tokenize import Segmenter
 from .wordstats import WordStats
 
@@ -197,7 +198,9 @@ class Answerer:
             shorts.append(short)
         citations = list(dict.fromkeys(c for p in kept for c in p.citations))
         calculation = next((p.calculation for p in kept if p.calculation), None)
-        return Answer("\n\n".join(texts), False, citations, calculation, short="".join(shorts))
+        return Answer("\n\n".join(texts), False, citations, calculation,
+                      short=speakable("".join(shorts)) if len(kept) == 1 else "".join(
+                          speakable(s) for s in shorts if s))
 
     def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None):
         """The policy documents first; a regulation only when it covers the question clearly better.
@@ -324,8 +327,7 @@ class Answerer:
         lines = [lead, *extra]
         for c in citations:
             lines.append(f"原文：“{c.quote}”{self._cite_label(c)}")
-        short = lead + (self._cite_label(citations[0]) if citations else "")
-        return Answer("\n".join(lines), False, citations, calculation, short=short)
+        return Answer("\n".join(lines), False, citations, calculation, short=speakable(lead))
 
     def _cite_label(self, c: Citation) -> str:
         doc = next((d for d in self.index.documents if d.doc_id == c.doc_id), None)

@@ -146,6 +146,33 @@ class Assistant:
 
         return check_profile(profile, self.rules, {c.key: c.label for c in self.index.clauses})
 
+    def info(self) -> dict:
+        """What is loaded (CONTRACT: `python -m assistant info --json`)."""
+        from importlib import metadata
+
+        def version(pkg: str) -> str | None:
+            try:
+                return metadata.version(pkg)
+            except metadata.PackageNotFoundError:
+                return None
+
+        counts: dict[str, int] = {}
+        for c in self.index.clauses:
+            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        region_of = self.answerer.region_of
+        return {
+            "embedder": self.toolkit.embedder.name,
+            "embedder_path": getattr(self.toolkit.embedder, "path", None),
+            "index": str(self.index.directory.parent.parent),
+            "build": self.index.directory.name,
+            "documents": [{"doc_id": d.doc_id, "title": d.title, "region": region_of.get(d.doc_id),
+                           "clauses": counts.get(d.doc_id, 0)} for d in self.index.documents],
+            "clauses": len(self.index.clauses),
+            "answerer": "offline",
+            "versions": {p: version(p) for p in ("zjtx-assistant", "chromadb", "langchain-core",
+                                                 "sentence-transformers", "gradio", "jieba", "opencc")},
+        }
+
     def documents(self):
         """The loaded documents (for source browsing and quote checks)."""
         return list(self.index.documents)

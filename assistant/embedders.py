@@ -47,6 +47,7 @@ class StaticEmbedder:
         except (OSError, ValueError, Exception) as exc:  # tokenizers raises plain Exception
             raise EmbedderError(f"无法加载静态向量模型 {directory}：{exc}") from exc
         self.name = f"static:{directory.name}"
+        self.path = str(directory.resolve())
         self.dim = int(self.table.shape[1])
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -60,8 +61,8 @@ class StaticEmbedder:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model by hub name or local path (e.g. a bge-zh copy)."""
 
-    def __init__(self, model, name: str):
-        self.model, self.name = model, name
+    def __init__(self, model, name: str, path: str | None = None):
+        self.model, self.name, self.path = model, name, path
         self.dim = int(model.get_embedding_dimension())
 
     @classmethod
@@ -72,7 +73,7 @@ class SentenceTransformerEmbedder:
             model = SentenceTransformer(name_or_path, device="cpu")
         except Exception as exc:  # hub unreachable, missing files, bad config: all one story
             raise EmbedderError(f"无法加载向量模型 {name_or_path}：{exc}") from exc
-        return cls(model, f"st:{name_or_path}")
+        return cls(model, f"st:{name_or_path}", name_or_path if Path(name_or_path).is_dir() else None)
 
     @classmethod
     def from_static_dir(cls, directory: Path) -> "SentenceTransformerEmbedder":
@@ -83,7 +84,8 @@ class SentenceTransformerEmbedder:
         tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         weights = np.load(directory / "embeddings.npy").astype(np.float32)
         module = StaticEmbedding(tokenizer, embedding_weights=weights)
-        return cls(SentenceTransformer(modules=[module], device="cpu"), f"static-st:{directory.name}")
+        return cls(SentenceTransformer(modules=[module], device="cpu"), f"static-st:{directory.name}",
+                   str(directory.resolve()))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vecs = self.model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,

@@ -27,17 +27,18 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    index = tmp_path_factory.mktemp("app-index")
+    work = tmp_path_factory.mktemp("app")
+    index = work / "index"  # the app builds it: an index directory holds only our files
     port = _free_port()
     env = {**os.environ, "ASSISTANT_INDEX": str(index), "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
-    log = open(index / "app.log", "w")
+    log = open(work / "app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError((index / "app.log").read_text())
+            raise RuntimeError((work / "app.log").read_text())
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
