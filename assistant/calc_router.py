@@ -110,7 +110,7 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None) -
 
 def _lead(rule: Rule, calc: Calculation, claimed: Decimal | None) -> str:
     amount = Decimal(calc.amount_yuan)
-    lead = f"可获得的资金支持{'最高' if rule.kind == 'percent' else ''}为{num(amount)}元（{fmt_wan(amount)}）。"
+    lead = f"可获得的资金支持{'最高' if rule.kind == 'percent' else ''}为{fmt_wan(amount)}（{num(amount)}元）。"
     if amount == 0:
         lead = "按原文，这一金额得不到该项奖励：可获 0 元。"
     if claimed is not None:

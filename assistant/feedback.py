@@ -108,6 +108,12 @@ class FeedbackStore:
                                  " VALUES (?, ?, ?, ?, ?, ?)", row)
                 return int(cur.lastrowid)
 
+    def set_comment(self, feedback_id: int, comment: str) -> None:
+        """The comment a user adds to the rating they just gave."""
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE feedback SET comment = ? WHERE id = ?",
+                       (str(comment or "")[:MAX_COMMENT], int(feedback_id)))
+
     def remove(self, feedback_id: int) -> None:
         """Undo a rating (the user clicked the same thumb again)."""
         with self._lock, self._connect() as db:

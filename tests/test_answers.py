@@ -35,7 +35,7 @@ def test_calculation_leads_the_answer(bot):
     assert ans.calculation.to_dict() == {"rule_id": "cloud-migration", "inputs": {"contract_yuan": 500000},
                                          "amount_yuan": 150000,
                                          "steps": ["合同额 500000 × 30% = 150000", "150000 ≤ 上限 300000"]}
-    assert ans.text.startswith("可获得的资金支持为150000元（15万元）")
+    assert ans.text.startswith("可获得的资金支持为15万元（150000元）")
 
 
 def test_missing_input_is_asked_for(bot):
