@@ -27,6 +27,7 @@ from assistant.speech import readable_number
 
 log = logging.getLogger("app")
 HEADER = "离线模式：答案均引用原文，金额由计算器得出"
+HEADER_LLM = "大模型措辞模式：答案由大模型组织语言，每个数字都经核对与原文一致，金额由计算器得出；未通过核对时自动改用离线答案"
 WELCOME = ("**您好，我是专精特新政策助手。** 我依据《关于实施十大强企行动激发专精特新企业活力的若干措施》等已加载文件回答，"
            "每个答案都引用原文条款，补贴金额由计算器按原文算出。\n\n"
            "可以这样问：“上云上平台合同额50万元，补贴多少？”“首贷有补助吗？”“我们是区级专精特新，能享受吗？”")
@@ -74,7 +75,7 @@ def literal(text: str) -> str:
 
 
 def clause_html(bot: Assistant, doc_id: str, section: str, quote: str) -> str:
-    clause = bot.answerer.clauses_by_key.get(f"{doc_id}#{section}")
+    clause = bot.offline.clauses_by_key.get(f"{doc_id}#{section}")
     body, q = esc(clause.text if clause else quote), esc(quote)
     if q and q in body:
         body = body.replace(q, f"<mark>{q}</mark>", 1)
@@ -424,10 +425,12 @@ def source_tab(bot: Assistant) -> None:
 def build_app(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str = "") -> gr.Blocks:
     info = bot.info()
     with gr.Blocks(title="专精特新政策助手") as demo:
-        gr.Markdown(f"# 专精特新政策问答助手\n{HEADER}", elem_id="header")
+        offline = info["answerer"] == "offline"
+        gr.Markdown(f"# 专精特新政策问答助手\n{HEADER if offline else HEADER_LLM}", elem_id="header")
         with gr.Accordion("技术信息", open=False):
+            way = "离线确定性回答（未接入大模型）" if offline else f"大模型 {esc(info['answerer'][4:])}（经核对）"
             gr.Markdown(f"向量模型：`{esc(info['embedder'])}`｜索引：{len(info['documents'])} 份文件、"
-                        f"{info['clauses']} 个条款｜回答方式：离线确定性回答（未接入大模型）")
+                        f"{info['clauses']} 个条款｜回答方式：{way}")
         # Short tab names: all five fit on a phone screen, none hidden behind "⋯".
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("问答", elem_id="tab-chat"):
@@ -483,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
     except FeedbackUnavailable as exc:  # the app still starts; feedback is off and says why
         feedback, notice = None, str(exc)
         log.error("%s", exc)
-    log.info("embedder: %s; answerer: offline", bot.embedder_name)
+    log.info("embedder: %s; answerer: %s", bot.embedder_name, bot.answerer_name)
     uvicorn.run(make_server(bot, feedback, notice), host=args.host, port=args.port, log_level="warning",
                 timeout_graceful_shutdown=5)  # open event streams must not hold a shutdown
 

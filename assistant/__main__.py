@@ -31,9 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     fb = sub.add_parser("feedback-export", help="把网页上的 👍/👎 反馈导出为评测用例（JSONL）")
     fb.add_argument("--index")
     fb.add_argument("--out", help="输出文件（默认标准输出）")
-    tr = sub.add_parser("train-embedder", help="在法规语料上训练离线中文静态向量")
+    tr = sub.add_parser("train-embedder", help="在法规语料和政策上训练中文检索向量模型（sentence-transformers）")
     tr.add_argument("--corpus", action="append", required=True)
     tr.add_argument("--out", required=True)
+    tr.add_argument("--method", choices=["contrastive", "ppmi"], default="contrastive",
+                    help="contrastive：以 PPMI 表为起点的对比学习（默认）；ppmi：只训练 PPMI-SVD 表")
+    tr.add_argument("--base", default="models/zh-static", help="对比学习的起点（PPMI-SVD 表目录）")
+    tr.add_argument("--seed", type=int, default=42)
+    tr.add_argument("--max-pairs", type=int, default=120_000)
     inf = sub.add_parser("info", help="显示已加载的内容：向量模型、索引、文档、回答方式")
     inf.add_argument("--index")
     inf.add_argument("--json", action="store_true")
@@ -225,18 +230,55 @@ def cmd_feedback_export(args) -> int:
     return 0
 
 
+def _evaluation_documents(root: Path) -> set[str]:
+    """Titles of documents the evaluation sets ask about: never training data."""
+    names = set()
+    for path in [root.parent / "shared/evals/colloquial-dev.jsonl", *sorted((root / "evals").rglob("*.jsonl"))]:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    case = json.loads(line)
+                except ValueError:
+                    continue
+                names.add(case.get("title") or "")
+                names.update(s.split("#", 1)[0] for s in case.get("sections", []) if "#" in s)
+    return {n for n in names if n}
+
+
 def cmd_train(args) -> int:
     from .corpus import load_corpus
-    from .embedder_training import train
     from .structure import StructureRules
 
-    structure = StructureRules.load(Settings.from_env().data_dir / "structure.toml")
-    texts = []
-    for root in args.corpus:
+    settings = Settings.from_env()
+    structure = StructureRules.load(settings.data_dir / "structure.toml")
+    if args.method == "ppmi":
+        from .embedder_training import train
+
+        texts = []
+        for root in args.corpus:
+            corpus = load_corpus(Path(root), structure)
+            texts += [p for d in corpus.documents for p in d.text.split("\n\n")]
+        info = train(texts, Path(args.out))
+        print(json.dumps(info, ensure_ascii=False), file=sys.stderr)
+        return 0
+    from .api import Toolkit
+    from .retrieval_training import Article, train as train_contrastive
+
+    toolkit = Toolkit.load(settings)
+    excluded = _evaluation_documents(settings.project_root)
+    articles, skipped = [], set()
+    for root in [*args.corpus, str(settings.corpus_dir)]:
         corpus = load_corpus(Path(root), structure)
-        texts += [p for d in corpus.documents for p in d.text.split("\n\n")]
-    info = train(texts, Path(args.out))
-    print(json.dumps(info, ensure_ascii=False), file=sys.stderr)
+        for c in corpus.clauses:
+            if any(name in c.doc_title or name == c.doc_id for name in excluded if c.doc_id != "bj-zjtx-2023"):
+                skipped.add(c.doc_id)
+                continue
+            articles.append(Article(c.doc_id, c.doc_title, " ".join(c.heading_path[:-1]), c.text))
+    print(f"训练语料：{len(articles)} 个条款；评测集涉及的 {len(skipped)} 份文档不参与训练", file=sys.stderr)
+    base = Path(args.base) if Path(args.base).is_absolute() else settings.project_root / args.base
+    info = train_contrastive(articles, toolkit.lexicon, toolkit.segmenter, base, Path(args.out),
+                             seed=args.seed, max_pairs=args.max_pairs)
+    print(json.dumps(info, ensure_ascii=False, indent=2), file=sys.stderr)
     return 0
 
 

@@ -1,10 +1,12 @@
 """The public Python API (../shared/CONTRACT.md): Assistant.load(), .ask()."""
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from .tokenize import Segmenter
 from .wordstats import WordStats
 
 log = logging.getLogger(__name__)
+ANSWER_CACHE = 4096  # recent answers kept per process (hotlines hear the same questions often)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Assistant:
     def __init__(self, index: Index, toolkit: Toolkit):
         self.toolkit = toolkit
         self._reload_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._answers: OrderedDict = OrderedDict()
         try:
             self._current_mtime = (index.directory.parent.parent / "CURRENT").stat().st_mtime_ns
         except OSError:
@@ -75,8 +80,28 @@ class Assistant:
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
         answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
                             toolkit.settings, toolkit.stats, toolkit.gazetteer)
+        self.offline = answerer
+        if toolkit.settings.llm == "openai":
+            answerer = self._guarded(answerer, retriever, rules)
         # One assignment each: a concurrent ask sees the old trio or the new one.
         self.index, self.rules, self.answerer = index, rules, answerer
+
+    def _guarded(self, offline, retriever, rules):
+        """The model answerer around the offline one (assistant/chain.py), one client per process
+        so the circuit breaker remembers failures across re-indexes."""
+        from .chain import GuardedChain, PolicyRetriever
+        from .llm import ModelClient, chat_model
+
+        settings = self.toolkit.settings
+        if getattr(self, "_model_client", None) is None:
+            self._model_client = ModelClient(chat_model(settings), settings.llm_model)
+        return GuardedChain(offline, self._model_client, PolicyRetriever(hybrid=retriever), rules,
+                            offline.clauses_by_key)
+
+    @property
+    def answerer_name(self) -> str:
+        settings = self.toolkit.settings
+        return f"llm:{settings.llm_model}" if settings.llm == "openai" else "offline"
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None,
@@ -138,7 +163,23 @@ class Assistant:
 
     def ask(self, question: str, history: list | tuple | None = None) -> Answer:
         self.refresh()
-        return self.answerer.answer(question, history or [])
+        answerer = self.answerer
+        try:  # answers are deterministic for a build: the same question is answered once
+            key = (self.index.directory.name, question, repr(history or []))
+            hash(key)
+        except TypeError:
+            return answerer.answer(question, history or [])
+        with self._cache_lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+        if cached is None:
+            cached = answerer.answer(question, history or [])
+            with self._cache_lock:
+                self._answers[key] = cached
+                while len(self._answers) > ANSWER_CACHE:
+                    self._answers.popitem(last=False)
+        return copy.deepcopy(cached)  # callers may change what they get
 
     def check(self, profile: dict):
         """政策体检 for an enterprise profile (raises eligibility.ProfileError on bad fields)."""
@@ -159,7 +200,7 @@ class Assistant:
         counts: dict[str, int] = {}
         for c in self.index.clauses:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
-        region_of = self.answerer.region_of
+        region_of = self.offline.region_of
         return {
             "embedder": self.toolkit.embedder.name,
             "embedder_path": getattr(self.toolkit.embedder, "path", None),
@@ -168,7 +209,7 @@ class Assistant:
             "documents": [{"doc_id": d.doc_id, "title": d.title, "region": region_of.get(d.doc_id),
                            "clauses": counts.get(d.doc_id, 0)} for d in self.index.documents],
             "clauses": len(self.index.clauses),
-            "answerer": "offline",
+            "answerer": self.answerer_name,
             "versions": {p: version(p) for p in ("zjtx-assistant", "chromadb", "langchain-core",
                                                  "sentence-transformers", "gradio", "jieba", "opencc")},
         }

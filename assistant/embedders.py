@@ -43,7 +43,9 @@ class StaticEmbedder:
         try:
             self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
             self.table = np.load(directory / "embeddings.npy").astype(np.float32)
-            self.config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            config = directory / "static_config.json"
+            config = config if config.exists() else directory / "config.json"
+            self.config = json.loads(config.read_text(encoding="utf-8"))
         except (OSError, ValueError, Exception) as exc:  # tokenizers raises plain Exception
             raise EmbedderError(f"无法加载静态向量模型 {directory}：{exc}") from exc
         self.name = f"static:{directory.name}"

@@ -38,8 +38,22 @@ class Lexicon:
         return sorted(((a, c) for c, aliases in self.synonyms.items() for a in aliases),
                       key=lambda p: -len(p[0]))
 
+    @cached_property
+    def _expansion_cache(self) -> dict:
+        return {}
+
     def expansions(self, text: str) -> list[tuple[str, str, int, int]]:
-        """(alias, canonical, start, end) for aliases found in text, longest first, no overlaps."""
+        """(alias, canonical, start, end) for aliases found in text, longest first, no overlaps.
+        Memoised: one question asks this five times over (a bounded cache of recent texts)."""
+        cache = self._expansion_cache
+        found = cache.get(text)
+        if found is None:
+            if len(cache) > 4096:
+                cache.clear()
+            found = cache[text] = self._find_expansions(text)
+        return list(found)
+
+    def _find_expansions(self, text: str) -> list[tuple[str, str, int, int]]:
         pairs = self._alias_pairs
         taken = [False] * len(text)
         found: list[tuple[str, str, int, int]] = []

@@ -74,6 +74,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     calculation: Calculation | None = None
     short: str = ""  # one or two sentences a hotline worker can read aloud
+    answerer: str = "offline"  # or "llm:<model>" when a model's wording passed the guard
 
     def to_dict(self) -> dict:
         return {
@@ -82,4 +83,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "calculation": self.calculation.to_dict() if self.calculation else None,
             "short": self.short,
+            "answerer": self.answerer,
         }

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +18,12 @@ class Settings:
     top_k: int = 5
     max_question_chars: int = 500
     min_coverage: float = 0.7  # evidence.MIN_COVERAGE, calibrated by `python -m evals calibrate`
+    llm: str = ""  # "openai" turns on an OpenAI-compatible model; "" = offline answerer only
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_api_key: str = field(default="", repr=False)  # never logged, shown or written anywhere
+    llm_timeout: float = 8.0  # seconds per model call; the offline answer follows a timeout
+    llm_stream: bool = False  # ask the endpoint to stream (SSE); the guard still sees the whole text
 
     @property
     def data_dir(self) -> Path:
@@ -34,6 +40,14 @@ class Settings:
             s = replace(s, index_dir=Path(env["ASSISTANT_INDEX"]))
         if env.get("ASSISTANT_EMBEDDER"):
             s = replace(s, embedder=env["ASSISTANT_EMBEDDER"])
+        if env.get("ASSISTANT_LLM"):
+            s = replace(s, llm=env["ASSISTANT_LLM"].strip().lower(),
+                        llm_model=env.get("ASSISTANT_LLM_MODEL", "") or "default",
+                        llm_base_url=env.get("OPENAI_BASE_URL", ""), llm_api_key=env.get("OPENAI_API_KEY", ""))
+            if env.get("ASSISTANT_LLM_STREAM", "").lower() in ("1", "true", "yes"):
+                s = replace(s, llm_stream=True)
+            if env.get("ASSISTANT_LLM_TIMEOUT"):
+                s = replace(s, llm_timeout=float(env["ASSISTANT_LLM_TIMEOUT"]))
         overrides = {k: (Path(v) if k.endswith("_dir") else v)
                      for k, v in overrides.items() if v is not None}
         return replace(s, **overrides)

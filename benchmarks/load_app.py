@@ -1,8 +1,10 @@
-"""30 concurrent gradio_client sessions asking different questions for 60 s against the app.
-Every answer is checked against its own question (expected clause and fact), so cross-talk
-between sessions shows up as a mismatch. Prints p50/p95 latency; asserts nothing.
+"""30 concurrent clients asking different questions for 60 s against the app, through each path:
+gradio_client (/ask through Gradio's queue), plain HTTP POST /api/ask, and the OpenAI-compatible
+POST /v1/chat/completions — one path after the other, same server. Every answer is checked against
+its own question (expected clause and fact), so cross-talk shows up as a mismatch. Prints p50/p95
+latency per path; asserts nothing.
 
-    .venv/bin/python benchmarks/load_app.py [--clients 30] [--seconds 60] [--url URL]
+    .venv/bin/python benchmarks/load_app.py [--clients 30] [--seconds 60] [--url URL] [--paths gradio,rest,openai]
 """
 from __future__ import annotations
 
@@ -45,30 +47,64 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=30)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--url")
+    p.add_argument("--paths", default="gradio,rest,openai")
     args = p.parse_args()
-    from gradio_client import Client
-
-    from evals.runner import score
     from evals.sets import read_set
 
     cases = [c for f in ("lookup", "calc") for c in read_set(ROOT / f"evals/sets/{f}.jsonl")[0]
              if c.sections and c.facts and not c.history]
     doc_texts = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "corpus/documents").glob("*.txt")}
     proc, url = (None, args.url) if args.url else start_app()
+    try:
+        for path in args.paths.split(","):
+            run_path(path, url, cases, doc_texts, args.clients, args.seconds)
+    finally:
+        if proc:
+            proc.terminate()
+
+
+def _post(url: str, body: dict) -> dict:
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url, json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def asker(path: str, url: str):
+    """One client's way of asking: question → the CONTRACT answer dict."""
+    if path == "gradio":
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        return lambda q: client.predict(q, [], api_name="/ask")
+    if path == "rest":
+        return lambda q: _post(url + "api/ask", {"question": q})
+    if path == "openai":
+        return lambda q: _post(url + "v1/chat/completions",
+                               {"model": "zjtx", "messages": [{"role": "user", "content": q}]})["answer"]
+    raise SystemExit(f"unknown path {path}")
+
+
+def run_path(path: str, url: str, cases, doc_texts, clients: int, seconds: float) -> None:
+    from evals.runner import score
+
     latencies: list[float] = []
     errors: list[str] = []
     mismatches: list[str] = []
     lock = threading.Lock()
-    stop = time.time() + args.seconds
+    stop = time.time() + seconds
 
     def worker(n: int) -> None:
         rng = random.Random(n)
-        client = Client(url, verbose=False)
+        ask = asker(path, url)
         while time.time() < stop:
             case = rng.choice(cases)
             t = time.perf_counter()
             try:
-                d = client.predict(case.question, [], api_name="/ask")
+                d = ask(case.question)
             except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
                 with lock:
                     errors.append(f"{case.id}: {exc!r}"[:200])
@@ -80,25 +116,22 @@ def main() -> None:
                 if not ok:
                     mismatches.append(case.id)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     t0 = time.time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.time() - t0
-    if proc:
-        proc.terminate()
     s = sorted(latencies)
     q = lambda x: s[min(len(s) - 1, int(len(s) * x))] if s else float("nan")  # noqa: E731
-    print(f"{args.clients} clients × {args.seconds:.0f} s: {len(s)} answers ({len(s) / elapsed:.1f}/s), "
+    print(f"[{path}] {clients} clients × {seconds:.0f} s: {len(s)} answers ({len(s) / elapsed:.1f}/s), "
           f"p50 {q(0.5):.0f} ms, p95 {q(0.95):.0f} ms, max {s[-1] if s else 0:.0f} ms; "
-          f"errors {len(errors)}, wrong answer for its question {len(mismatches)}")
+          f"errors {len(errors)}, wrong answer for its question {len(mismatches)}", flush=True)
     for e in errors[:5]:
         print("  error:", e)
     for m in sorted(set(mismatches))[:10]:
         print("  mismatch:", m)
-
 
 if __name__ == "__main__":
     main()
