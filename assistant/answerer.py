@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .calc_router import Routed, route
-from .evidence import QueryTerms, assess, best_sentences, query_terms
+from .evidence import FIGURE, MONEY_FIGURE, QueryTerms, assess, best_sentences, query_terms
 from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
@@ -30,6 +30,9 @@ _YEAR = re.compile(r"(20\d\d)\s*年")
 _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
 
 
+# A question naming a region (not a title) answers from that region's documents with at least
+# this share of its topic words covered.
+REGION_COVERAGE = 0.3
 # How much better a regulation must cover a question before it is preferred to the policy.
 PREFER_POLICY_MARGIN = 0.15
 
@@ -39,7 +42,7 @@ def rule_clause_key(routed: Routed) -> str:
 
 
 _GRANT = re.compile(r"给予|予以|提供|实行|优先")
-_MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*%")
+
 _ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格")
 
 
@@ -141,7 +144,9 @@ class Answerer:
                             CONTEXT_TERMS)
         doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
         hits = self._search(context, terms, doc_ids)
-        return self._compose(ask.text, context, terms, hits, routed, named is not None)
+        # A question naming a loaded document, or a region only some documents are for, is
+        # answered from their best clause (a missing must-match topic still declines).
+        return self._compose(ask.text, context, terms, hits, routed, bool(doc_ids), named is not None)
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""
@@ -230,11 +235,13 @@ class Answerer:
 
     # ---- composition -------------------------------------------------------------------
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None,
-                 named: bool = False) -> Answer:
+                 named: bool = False, named_document_asked: bool = False) -> Answer:
+        """named: the search was limited to the documents the question names (by title or by
+        region); a title answers from its best article, a region needs some words covered."""
         top = [h.clause for h in hits[:3]]
         coverage = assess(terms, top, self.settings.min_coverage)
-        if named and hits:  # the caller named the document: its best article answers
-            coverage = replace(coverage, anchored=True)
+        if named and hits and (named_document_asked or coverage.score >= REGION_COVERAGE):
+            coverage = replace(coverage, anchored=True)  # the document asked about answers
         caveat = ""
         if coverage.answerable_with_caveat:
             caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"
@@ -298,7 +305,7 @@ class Answerer:
         """The direct answer: the verdict first (有/可以, or that the text states no amount for an
         amount asked about), then the key phrases of the quote, never cut inside a bracket."""
         pieces = _phrases(quote.rstrip("。；;"))
-        wanted = [p for p in pieces if (terms.wants_amount and re.search(r"\d", p))]
+        wanted = [p for p in pieces if (terms.wants_amount and FIGURE.search(p))]
         wanted += [p for p in pieces if p not in wanted and any(t.found_in(p) for t in terms.terms)]
         core = [p for p in pieces if p in wanted[:2]] or pieces[:2]
         # What is granted closes the sentence (…，给予股权投资支持): name it even when the
@@ -308,7 +315,7 @@ class Answerer:
             core = [p for p in pieces if p in core or p == grant]
         claimed = _claimed_amount(question)
         money_asked = bool(_MONEY_ASK.search(question))
-        states_amount = bool(_MONEY_FIGURE.search(quote))  # 前30名 is a figure, not money
+        states_amount = bool(MONEY_FIGURE.search(quote))  # 前30名 is a figure, not money
         if claimed and not states_amount:
             # "能拿1000万吗" against a clause without a figure: no 可以, the text decides nothing.
             return (f"原文未规定金额：该条款没有写明具体金额或比例，无法确认能否获得{claimed}。"
@@ -319,7 +326,7 @@ class Answerer:
         if _YES_NO.search(question) and grants:
             yes = "有。" if _HAS.search(question) else "可以。"
         lead = yes + "，".join(core) + "。"
-        if terms.wants_amount and not states_amount:
+        if terms.wants_amount and not states_amount and not FIGURE.search(quote):
             lead += "原文未写明具体金额或比例。"
         return lead
 

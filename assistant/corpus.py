@@ -14,7 +14,8 @@ from .textnorm import repair_page_breaks, split_paragraphs
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+EXTRACTED = (".pdf", ".docx", ".html", ".htm")  # read through assistant/ingest.py
 NOT_DOCUMENTS = {"readme.md", "readme.txt"}  # folder descriptions, not policy text
 
 
@@ -58,12 +59,29 @@ def _doc_id_from_path(path: Path) -> str:
     return re.sub(r"\s+", "", path.stem)
 
 
-def read_document(path: Path, rules: StructureRules) -> Document:
+def _raw_text(path: Path) -> tuple[str, dict]:
+    if path.suffix.lower() in EXTRACTED:
+        from .ingest import ExtractionError, extract
+
+        try:
+            return extract(path)
+        except ExtractionError as exc:
+            raise DocumentError(path, str(exc)) from exc
     try:
-        raw = path.read_text(encoding="utf-8")
+        return normalise_text(path.read_text(encoding="utf-8")), {}
     except UnicodeDecodeError as exc:
         raise DocumentError(path, f"不是 UTF-8 文本（{exc.reason}）") from exc
-    meta = _read_meta(path)
+
+
+def normalise_text(text: str) -> str:
+    from .ingest import normalise_glyphs
+
+    return normalise_glyphs(text)
+
+
+def read_document(path: Path, rules: StructureRules) -> Document:
+    raw, found = _raw_text(path)
+    meta = {**found, **_read_meta(path)}
     history: list[str] = []
     if rules.info_end in raw:
         head, raw = raw.split(rules.info_end, 1)
@@ -83,9 +101,13 @@ def read_document(path: Path, rules: StructureRules) -> Document:
         style = rules.detect_style(paragraphs)
     except StructureError as exc:
         raise DocumentError(path, str(exc)) from exc
-    meta = {"history": history, **meta}
+    from .ingest import document_facts
+
+    text = "\n\n".join(paragraphs)
+    # What the document says about itself (issuer, dates, validity); a sidecar .meta.json wins.
+    meta = {"history": history, **document_facts(title, "\n".join(history) + "\n" + text), **meta}
     return Document(doc_id=meta.get("doc_id") or _doc_id_from_path(path),
-                    title=meta.get("title") or title, text="\n\n".join(paragraphs),
+                    title=meta.get("title") or title, text=text,
                     source_path=str(path), style=style, meta=meta)
 
 

@@ -56,7 +56,12 @@ IN_INDEX_SHARE = 0.1
 # Asked for money (补贴吗, 给钱吗): a sentence that grants money is worth about one topic word.
 MONEY_SENTENCE_BONUS = 2.0
 _MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少|补点|补吗|给补")
-_MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|券")
+_MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|券|奖金|[\d零一二两三四五六七八九十百千万亿]元")
+# A figure as documents write it: 30%, 100万元, 三千元, 十五日, 两年 (digits or Chinese numerals).
+FIGURE = re.compile(r"\d|[零一二两三四五六七八九十百千万]+(?:元|万元|亿元|日|天|年|个月)")
+MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*%|[零一二两三四五六七八九十百千万亿]+(?:万|亿)?元")
+
+
 _ALTERNATIVE = re.compile(r"还是|或者|或是|而不是|不是按")
 
 
@@ -187,7 +192,7 @@ def assess(q: QueryTerms, clauses: list[Clause], threshold: float = MIN_COVERAGE
 
 def _sentence_score(sentence: str, q: QueryTerms) -> float:
     score = sum(t.weight for t in q.terms if t.found_in(sentence))
-    if q.wants_amount and re.search(r"\d", sentence):
+    if q.wants_amount and FIGURE.search(sentence):
         score += 0.5
     if q.wants_money and _MONEY_GRANT.search(sentence):
         score += MONEY_SENTENCE_BONUS
@@ -205,6 +210,8 @@ def best_sentences(clause: Clause, q: QueryTerms, limit: int = 2) -> list[str]:
     covered = {t.word for t in q.terms if t.found_in(best[0])}
     for s, score in scored[1:limit]:
         adds = {t.word for t in q.terms if t.found_in(s)} - covered
-        if score >= 0.6 * top and adds:
+        # Asked for a figure the best sentence lacks (最少多少 → 不少于三千元): the figure joins.
+        figure = q.wants_amount and bool(FIGURE.search(s)) and not MONEY_FIGURE.search(best[0])
+        if score >= 0.6 * top and (adds or figure):
             best.append(s)
     return [s for s in body if s in best]

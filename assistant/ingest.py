@@ -1,0 +1,188 @@
+"""Documents as they reach service stations — PDF (text layer), Word, web pages — turned into the
+plain paragraphs the structure parser reads, plus what the document says about itself.
+
+Libraries (measured on Chromium-printed 公文 PDFs, python-docx files and saved government pages):
+- PDF: pypdf. pdfplumber gave the same characters on our PDFs, 4× slower and with font warnings;
+  PyMuPDF is AGPL. Neither fixes the radical glyphs, so we do (below).
+- Word: python-docx (paragraphs in order; centred titles and headings are ordinary paragraphs).
+- HTML: BeautifulSoup with a text-density choice of the main block, after dropping navigation,
+  breadcrumbs, share bars, scripts and "related reading".
+
+Chinese PDF text layers often hold Kangxi radicals (⼆ ⼩, U+2F00–2FDF) and radical-supplement
+glyphs (⻔ ⺠, U+2E80–2EFF) for ideographs: NFKC maps the first block, corpus/radicals.tsv (the
+ideograph each radical shares a glyph with in Noto Sans CJK SC) the second.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from .settings import PROJECT_ROOT
+
+RADICALS = PROJECT_ROOT / "corpus" / "radicals.tsv"
+# "— 3 —", "- 3 -", "第 3 页", "3/12", "3": page furniture, not text.
+_PAGE_NUMBER = re.compile(r"^\s*(?:[—\-–－]\s*\d{1,4}\s*[—\-–－]|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
+_STARTS_UNIT = re.compile(r"^(第[一二三四五六七八九十百千零〇两]+[章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|附件|附则)")
+_ENDS_PARAGRAPH = tuple("。！？；：”」』)）")
+_ISSUER = re.compile(r"([\u4e00-\u9fff]{2,20}?(?:人民代表大会常务委员会|人民代表大会|人民政府办公厅|人民政府|"
+                     r"经济和信息化局|经济和信息化委员会|[\u4e00-\u9fff]{0,6}局|[\u4e00-\u9fff]{0,6}委员会|办公厅))")
+_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_ISSUED = re.compile(_DATE + r"[^，。）)]{0,40}?(?:通过|发布|印发|公布)")
+_EFFECTIVE = re.compile(r"自\s*" + _DATE + r"\s*起(?:施行|执行|实施)")
+_VALID = re.compile(r"(?:有效期|执行期)(?:至|为)[^，。]{2,20}")
+
+
+class ExtractionError(ValueError):
+    """A file whose text could not be read (the message is Chinese)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _radical_table() -> dict[int, str]:
+    table = {}
+    if RADICALS.exists():
+        for line in RADICALS.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                radical, ideograph = line.split("\t")[:2]
+                table[ord(radical)] = ideograph
+    return table
+
+
+def normalise_glyphs(text: str) -> str:
+    """Radical glyphs → ideographs: the supplement by table, Kangxi radicals by NFKC, nothing
+    else changed (NFKC of the whole text would also rewrite full-width punctuation)."""
+    text = text.translate(_radical_table())
+    return "".join(unicodedata.normalize("NFKC", ch) if 0x2F00 <= ord(ch) <= 0x2FDF else ch for ch in text)
+
+
+def join_lines(lines: list[str]) -> list[str]:
+    """Lines wrapped mid-sentence → paragraphs: a line continues the one before unless that one
+    ended a sentence or this one opens a new unit (第X条, 一、…)."""
+    paras: list[str] = []
+    for line in (ln.strip() for ln in lines):
+        if not line:
+            continue
+        if paras and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
+                and len(paras) > 1:
+            paras[-1] += line
+        else:
+            paras.append(line)
+    return paras
+
+
+def _furniture(pages: list[list[str]]) -> set[str]:
+    """Lines repeated at the top or bottom of most pages: running headers and footers."""
+    if len(pages) < 3:
+        return set()
+    edges = Counter(ln for page in pages for ln in set(page[:2] + page[-2:]) if ln)
+    return {ln for ln, n in edges.items() if n >= max(3, len(pages) // 2) and not _STARTS_UNIT.match(ln)}
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [normalise_glyphs(page.extract_text() or "").splitlines() for page in reader.pages]
+    except (PdfReadError, OSError, ValueError, KeyError) as exc:
+        raise ExtractionError(f"PDF 无法读取（{type(exc).__name__}: {exc}）") from exc
+    furniture = _furniture([[ln.strip() for ln in p if ln.strip()] for p in pages])
+    lines = [ln for page in pages for ln in page
+             if ln.strip() and not _PAGE_NUMBER.match(ln) and ln.strip() not in furniture]
+    if not lines:
+        raise ExtractionError("PDF 没有文字层（可能是扫描件，需要先做文字识别）")
+    return "\n\n".join(join_lines(lines))
+
+
+def docx_text(path: Path) -> str:
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises assorted errors for damaged packages
+        raise ExtractionError(f"Word 文件无法读取（{type(exc).__name__}）") from exc
+    paras = [normalise_glyphs(p.text.strip()) for p in document.paragraphs]
+    for table in document.tables:  # text in tables (some 公文 lay out articles in one)
+        paras += [normalise_glyphs(c.text.strip()) for row in table.rows for c in row.cells]
+    paras = [p for p in paras if p and not _PAGE_NUMBER.match(p)]
+    if not paras:
+        raise ExtractionError("Word 文件没有正文")
+    return "\n\n".join(paras)
+
+
+_NOISE = re.compile(r"nav|breadcrumb|crumb|share|footer|header|menu|sidebar|related|recommend|"
+                    r"comment|toolbar|copyright|print|position|location|links?-|friend", re.I)
+_SITE_SUFFIX = re.compile(r"\s*[_|｜\-—–]\s*[^_|｜\-—–]*(网|政府|门户|平台|官网|部|局|委|厅|办)[^_|｜\-—–]*$")
+
+
+def html_text(path: Path) -> tuple[str, str]:
+    """(main text, title). The title is the page's heading, not the <title> with its site suffix."""
+    from bs4 import BeautifulSoup
+
+    raw = path.read_bytes()
+    soup = BeautifulSoup(raw, "html.parser")
+    for tag in soup(["script", "style", "noscript", "iframe", "form", "nav", "header", "footer", "aside",
+                     "button", "select", "svg"]):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.attrs is None:
+            continue
+        marks = " ".join([tag.get("id") or ""] + list(tag.get("class") or []))
+        if marks.strip() and _NOISE.search(marks):
+            tag.decompose()
+    best, best_score = soup.body or soup, -1.0
+    for block in soup.find_all(["article", "main", "section", "div", "td"]):
+        text = block.get_text("", strip=True)
+        linked = sum(len(a.get_text("", strip=True)) for a in block.find_all("a"))
+        cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+        score = cjk - 2 * linked
+        if score > best_score:
+            best, best_score = block, score
+    heading = best.find(["h1", "h2"]) or soup.find(["h1", "h2"])
+    title = heading.get_text("", strip=True) if heading else ""
+    if not title and soup.title:
+        title = _SITE_SUFFIX.sub("", soup.title.get_text("", strip=True))
+    blocks = [normalise_glyphs(el.get_text("", strip=True)) for el in best.find_all(["h1", "h2", "h3", "p", "li", "div"])
+              if not el.find(["p", "div", "li"])]
+    paras = [b for b in blocks if b and not _PAGE_NUMBER.match(b)]
+    if title and (not paras or paras[0] != title):
+        paras = [title] + [p for p in paras if p != title]
+    if len(paras) < 2:
+        raise ExtractionError("网页中没有找到正文")
+    return "\n\n".join(paras), title
+
+
+def extract(path: Path) -> tuple[str, dict]:
+    """The text of a .pdf/.docx/.html file as paragraphs (title first), and metadata found on the way."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return pdf_text(path), {"format": "pdf"}
+    if suffix == ".docx":
+        return docx_text(path), {"format": "docx"}
+    if suffix in (".html", ".htm"):
+        text, title = html_text(path)
+        return text, {"format": "html", **({"title_from_page": title} if title else {})}
+    raise ExtractionError(f"不支持的文件类型：{suffix}")
+
+
+def document_facts(title: str, text: str) -> dict:
+    """What a document says about itself: issuer, date issued, date in force, validity."""
+    head = text[:1500]
+    facts: dict = {}
+    m = _ISSUED.search(head)
+    if m:
+        facts["issued"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    m = _EFFECTIVE.search(text)
+    if m:
+        facts["effective"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    m = _ISSUER.search(head.replace(title, "", 1)) or _ISSUER.search(title)
+    if m:
+        issuer = re.sub(r"^.*?日", "", m.group(1))  # the adoption line starts with its date
+        facts["issuer"] = re.sub(r"第[一二三四五六七八九十]+届", "", issuer)  # 第十五届 is the term, not the body
+    m = _VALID.search(text)
+    if m:
+        facts["validity"] = m.group(0)
+    return facts

@@ -1,0 +1,86 @@
+"""Real files in (issue #10): PDF text layers with radical glyphs and page numbers, Word files,
+government web pages; metadata from the document; quotes verbatim to the document's text."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.corpus import load_corpus
+from assistant.ingest import normalise_glyphs
+from assistant.structure import StructureRules
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ROOT / "tests/fixtures/documents"
+RULES = StructureRules.load(ROOT / "corpus/structure.toml")
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    corpus = load_corpus(FILES, RULES)
+    assert not corpus.errors, corpus.errors
+    return {d.meta["format"]: d for d in corpus.documents}, corpus
+
+
+@pytest.mark.parametrize("fmt, title, issuer, issued", [
+    ("pdf", "上海市优化营商环境条例", "上海市人民代表大会常务委员会", "2020-04-10"),
+    ("docx", "河南省专利保护条例", "河南省人民代表大会常务委员会", "2000-11-25"),
+    ("html", "广东省优化营商环境条例", "广东省人民代表大会常务委员会", "2022-06-01"),
+])
+def test_titles_and_metadata_come_from_the_document(loaded, fmt, title, issuer, issued):
+    doc = loaded[0][fmt]
+    assert doc.title == title and doc.style == "articles"
+    assert doc.meta["issuer"] == issuer and doc.meta["issued"] == issued
+
+
+def test_pdf_glyphs_page_numbers_and_wrapped_lines(loaded):
+    text = loaded[0]["pdf"].text
+    assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text)  # ⼆ ⼩ ⻔ read as 二 小 门
+    assert "— 2 —" not in text and "—2—" not in text
+    # a sentence wrapped across lines (and pages) is one paragraph again
+    assert "第一条 为了持续优化营商环境，激发市场主体活力，维护市场主体合法权益，推动经济高质量发展" in text
+
+
+def test_web_page_keeps_the_text_and_drops_the_rest(loaded):
+    text = loaded[0]["html"].text
+    assert "第一条" in text
+    for noise in ("首页", "分享到", "相关阅读", "500万元", "ICP", "统计代码", "政府门户网站"):
+        assert noise not in text, noise
+
+
+@pytest.mark.parametrize("raw, read", [("⼆〇⼆⼀年", "二〇二一年"), ("部⻔", "部门"), ("⼈⺠政府", "人民政府"), ("上云", "上云")])
+def test_radicals_become_ideographs(raw, read):
+    assert normalise_glyphs(raw) == read
+
+
+def test_a_broken_file_is_reported_by_name_and_the_rest_load(tmp_path):
+    shutil.copytree(FILES, tmp_path / "docs")
+    (tmp_path / "docs" / "坏文件.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
+    (tmp_path / "docs" / "空白.docx").write_bytes(b"PK\x03\x04 broken")
+    corpus = load_corpus(tmp_path / "docs", RULES)
+    assert sorted(e.path.name for e in corpus.errors) == ["坏文件.pdf", "空白.docx"]
+    assert len(corpus.documents) == 3
+
+
+@pytest.mark.slow
+def test_questions_about_the_files_are_answered_from_them(tmp_path, settings):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FILES, corpus)
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.txt", corpus)
+    shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.meta.json", corpus)
+    bot = Assistant.load(settings=replace(settings, index_dir=tmp_path / "index", corpus_dir=corpus))
+    texts = {d.doc_id: d.text for d in bot.documents()}
+    for question, title, section in [
+        ("河南的国企拿到发明专利，给发明人的奖金最少多少？", "河南省专利保护条例", "6"),
+        ("广东的银行能不能收我们小微企业的贷款承诺费？", "广东省优化营商环境条例", "18"),
+        ("上海那边对中小企业有没有专项资金？", "上海市优化营商环境条例", "15"),
+        ("上云上平台改造补贴多少？", "关于实施十大强企行动激发专精特新企业活力的若干措施", "5"),
+    ]:
+        ans = bot.ask(question)
+        assert not ans.refused and ans.citations[0].title == title and ans.citations[0].section == section, question
+        assert all(c.quote.replace("\n", "") in texts[c.doc_id].replace("\n", "") for c in ans.citations)
+    regions = {d["title"]: d["region"] for d in bot.info()["documents"]}
+    assert regions["上海市优化营商环境条例"] == "上海" and regions["河南省专利保护条例"] == "河南"
