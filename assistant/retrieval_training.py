@@ -166,7 +166,7 @@ def train(articles: list[Article], lexicon, seg, base: Path, out: Path, *, seed:
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / ".checkpoints"), num_train_epochs=epochs, per_device_train_batch_size=batch_size,
         learning_rate=learning_rate, warmup_steps=0, seed=seed, data_seed=seed, logging_steps=20,
-        save_strategy="no", report_to=[], use_cpu=True, batch_sampler=BatchSamplers.NO_DUPLICATES,
+        save_strategy="no", report_to=[], use_cpu=True, batch_sampler=BatchSamplers.BATCH_SAMPLER,
         disable_tqdm=not progress, dataloader_drop_last=True)
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data,
                                          loss=MultipleNegativesRankingLoss(model))
