@@ -43,7 +43,7 @@ def rule_clause_key(routed: Routed) -> str:
 
 _GRANT = re.compile(r"给予|予以|提供|实行|优先")
 
-_ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格")
+_ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格|有用吗|管用吗|用得上")
 
 
 def _phrases(quote: str) -> list[str]:
@@ -139,7 +139,9 @@ class Answerer:
         if named is not None:
             # Within a named document its title's words say nothing about which article answers.
             context = context.replace(named.text, " ")
-        routed = route(ask.text, earlier, self.rules, followup, query.context.industry)
+        # Rules trigger on the documents' words for the caller's words too (阿里云 → 上云上平台).
+        routed = route(self.lexicon.expand(ask.text, CONTEXT_TERMS), earlier, self.rules, followup,
+                       query.context.industry)
         terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats,
                             CONTEXT_TERMS)
         doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
@@ -281,7 +283,13 @@ class Answerer:
                 chosen.append(h.clause)
                 uncovered = [t for t in uncovered if t not in adds]
         citations = [c for clause in chosen for c in self._citations(clause, terms)]
-        lead = self._lead(question, citations[0].quote, terms)
+        # The lead speaks from the sentence that answers best, wherever it stands in the clause.
+        top = best_sentences(primary, terms, limit=1)[0]
+        main = next((c for c in citations if top in c.quote), citations[0])
+        lead = self._lead(question, main.quote, terms)
+        note = next((r.get("note") for r in self.rules if r.get("note") and r.quote in main.quote), "")
+        if note and note not in lead:
+            lead += note  # what the rule adds to its quote (区级补贴不低于市级标准 …)
         return self._render(lead, citations)
 
     def _rule_answer(self, question, terms, routed: Routed, clause: Clause, hits) -> Answer:

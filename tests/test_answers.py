@@ -120,9 +120,11 @@ def test_every_number_is_grounded_and_quotes_are_verbatim(bot, question):
         assert fold(c.quote) in fold(docs[c.doc_id])
 
 
-def test_short_answer_is_short_and_cited(bot):
+def test_short_answer_can_be_read_aloud(bot):
+    """Issue #13: the verdict first, no bracketed labels (the citation stays in the full text)."""
     ans = bot.ask("参加线上外贸展会的费用能补贴吗？")
-    assert ans.short.endswith("】") and len(ans.short) < 120 and "70%" in ans.short
+    assert "【" not in ans.short and len(ans.short) < 120 and "70%" in ans.short
+    assert ans.short.startswith("可以") and "【九、实施“品牌点亮”行动】" in ans.text
 
 
 def test_history_accepts_lists_and_empty_answers(bot):
