@@ -285,9 +285,8 @@ class Answerer:
         citations = [c for clause in chosen for c in self._citations(clause, terms)]
         # The lead speaks from the sentence that answers best, wherever it stands in the clause.
         top = best_sentences(primary, terms, limit=1)[0]
-        main = next((c for c in citations if top in c.quote), citations[0])
-        lead = self._lead(question, main.quote, terms)
-        note = next((r.get("note") for r in self.rules if r.get("note") and r.quote in main.quote), "")
+        lead = self._lead(question, top, terms)
+        note = next((r.get("note") for r in self.rules if r.get("note") and top in r.quote), "")
         if note and note not in lead:
             lead += note  # what the rule adds to its quote (区级补贴不低于市级标准 …)
         return self._render(lead, citations)

@@ -120,9 +120,13 @@ class GuardedChain:
             return offline
         # Keep the clauses the model cited, in order of first mention; markers become 〔一〕 so
         # that every digit in the text is a figure from the sources.
-        order = list(dict.fromkeys(int(n) for n in _MARKER.findall(text)))
-        kept = [cites[n - 1] for n in order]
-        text = _MARKER.sub(lambda m: f"〔{_CN[order.index(int(m.group(1)))]}〕", text)
+        # The offline answer's citations stay (the text leans on them); other retrieved clauses
+        # only when the model cited them.
+        base = len(offline.citations)
+        cited_extra = [n for n in dict.fromkeys(int(x) for x in _MARKER.findall(text)) if n > base]
+        kept = cites[:base] + [cites[n - 1] for n in cited_extra]
+        position = {n: i for i, n in enumerate([*range(1, base + 1), *cited_extra])}
+        text = _MARKER.sub(lambda m: f"〔{_CN[position[int(m.group(1))]]}〕", text)
         lines = [text]
         if calc:
             lines.append("计算过程：\n" + "\n".join(f"· {step}" for step in calc.steps))

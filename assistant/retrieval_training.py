@@ -174,6 +174,8 @@ def train(articles: list[Article], lexicon, seg, base: Path, out: Path, *, seed:
     after = evaluator(model)
     seconds = round(time.perf_counter() - t0, 1)
     out.mkdir(parents=True, exist_ok=True)
+    embedding = model[0].embedding
+    embedding.weight.data = embedding.weight.data.contiguous()  # safetensors saves packed tensors only
     model.save(str(out))
     weights = model[0].embedding.weight.detach().cpu().numpy()
     np.save(out / "embeddings.npy", weights.astype(np.float16))  # the numpy path (no torch at run time)
