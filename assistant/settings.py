@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBEDDER = "static:models/zh-static"
+DEFAULT_EMBEDDER = "static:models/zh-retrieval"
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,32 @@ def test_whole_pipeline_runs_on_a_configured_sentence_transformers_model(setting
     assert bot.embedder_name.startswith("st:") and bot.index.embedder_name == bot.embedder_name
     # Lexical retrieval still carries Chinese questions when the dense model cannot.
     assert bot.ask("首贷有补助吗？").citations[0].section == "4"
+
+
+# ---- issue #9: the contrastively trained model -------------------------------------------------
+TRAINED = ROOT / "models/zh-retrieval"
+
+
+def test_trained_model_directory_is_a_small_sentence_transformers_model():
+    assert (TRAINED / "modules.json").exists() and (TRAINED / "README.md").exists()
+    size = sum(p.stat().st_size for p in TRAINED.rglob("*") if p.is_file())
+    assert size <= 50 * 2 ** 20, size
+    card = (TRAINED / "README.md").read_text(encoding="utf-8")
+    assert "MultipleNegativesRankingLoss" in card and "held out" in card
+
+
+@pytest.mark.slow
+def test_trained_model_loads_with_sentence_transformer_and_matches_the_numpy_path():
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(TRAINED), device="cpu")
+    texts = [CLAUSE, "我们用了阿里云，有补贴吗", "第十五条 本条例自2014年3月1日起施行。"]
+    a = model.encode(texts, normalize_embeddings=True)
+    b = StaticEmbedder(TRAINED).embed(texts)
+    assert np.allclose(a, b, atol=2e-3), np.abs(a - b).max()
+
+
+def test_info_names_the_model_directory(settings, tmp_path):
+    s = replace(settings, index_dir=tmp_path / "i", embedder="static:models/zh-retrieval")
+    info = Assistant.load(settings=s).info()
+    assert info["embedder"] == "static:zh-retrieval" and Path(info["embedder_path"]) == TRAINED.resolve()
