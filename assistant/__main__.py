@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--base", default="models/zh-static", help="对比学习的起点（PPMI-SVD 表目录）")
     tr.add_argument("--seed", type=int, default=42)
     tr.add_argument("--max-pairs", type=int, default=120_000)
+    cp = sub.add_parser("corpus", help="管理索引中的文档：add / list / remove（只重新计算变化的文档）")
+    cs = cp.add_subparsers(dest="action", required=True)
+    ca = cs.add_parser("add", help="加入文档（.txt .md .pdf .docx .html），复制到索引目录的 documents/ 后增量更新")
+    ca.add_argument("files", nargs="+")
+    ca.add_argument("--index")
+    cl = cs.add_parser("list", help="列出索引中的文档")
+    cl.add_argument("--index")
+    cl.add_argument("--json", action="store_true")
+    cr = cs.add_parser("remove", help="按文档编号移出索引（操作员目录中的原文件不会被删除）")
+    cr.add_argument("doc_id")
+    cr.add_argument("--index")
     inf = sub.add_parser("info", help="显示已加载的内容：向量模型、索引、文档、回答方式")
     inf.add_argument("--index")
     inf.add_argument("--json", action="store_true")
@@ -162,6 +174,94 @@ def cmd_ask(args) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
         print(answer.text)
+    return 0
+
+
+def _corpus_roots(index_dir: Path) -> list[Path]:
+    """The folders the live build was made from, plus the index's own documents/ folder."""
+    from .index import current_build
+
+    roots: list[Path] = []
+    build = current_build(index_dir)
+    if build:
+        try:
+            manifest = json.loads((index_dir / "builds" / build / "manifest.json").read_text(encoding="utf-8"))
+            roots = [Path(p) for p in str(manifest.get("corpus") or "").split(os.pathsep) if p]
+        except (OSError, ValueError):
+            roots = []
+    managed = (index_dir / "documents").resolve()
+    roots = [r for r in roots if r.exists() and r.resolve() != managed]
+    return roots + ([managed] if managed.exists() else [])
+
+
+def _excluded(index_dir: Path) -> set[str]:
+    try:
+        return set(json.loads((index_dir / "excluded.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return set()
+
+
+def cmd_corpus(args) -> int:
+    import shutil
+    import time
+
+    from .api import Assistant, Toolkit
+    from .corpus import DOCUMENT_SUFFIXES
+    from .index import claim_directory
+
+    settings = _settings(args)
+    index_dir = settings.index_dir
+    if args.action == "list":
+        bot = Assistant.load(settings=settings)
+        info = bot.info()
+        meta = {d.doc_id: d.meta for d in bot.documents()}
+        rows = [{**d, "format": meta[d["doc_id"]].get("format", "text"),
+                 "issuer": meta[d["doc_id"]].get("issuer")} for d in info["documents"]]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for r in rows:
+                print(f"{r['doc_id']}\t{r['title']}\t{r['region'] or '地区未知'}\t{r['clauses']} 条\t{r['format']}")
+        return 0
+    toolkit = Toolkit.load(settings)
+    excluded = _excluded(index_dir)
+    if args.action == "add":
+        files = [Path(f) for f in args.files]
+        bad = [str(f) for f in files if not f.is_file() or f.suffix.lower() not in DOCUMENT_SUFFIXES]
+        if bad:
+            print(f"错误：文件不存在或类型不支持（支持 {' '.join(DOCUMENT_SUFFIXES)}）：{'、'.join(bad)}", file=sys.stderr)
+            return 2
+        roots = _corpus_roots(index_dir) or [settings.corpus_dir]
+        claim_directory(index_dir)
+        managed = index_dir / "documents"
+        managed.mkdir(exist_ok=True)
+        for f in files:
+            shutil.copy2(f, managed / f.name)
+            for sidecar in (f.with_suffix(".meta.json"),):
+                if sidecar.exists():
+                    shutil.copy2(sidecar, managed / sidecar.name)
+            excluded.discard(f.stem)
+        roots = roots + ([managed.resolve()] if managed.resolve() not in [r.resolve() for r in roots] else [])
+    else:  # remove
+        roots = _corpus_roots(index_dir)
+        bot = Assistant.load(settings=settings)
+        doc = next((d for d in bot.documents() if d.doc_id == args.doc_id), None)
+        if doc is None:
+            print(f"错误：索引中没有文档 {args.doc_id}（用 corpus list 查看编号）", file=sys.stderr)
+            return 2
+        source = Path(doc.source_path)
+        if source.resolve().parent == (index_dir / "documents").resolve():
+            source.unlink(missing_ok=True)  # our own copy, inside our index directory
+        else:
+            excluded.add(args.doc_id)  # an operator's file: left in place, left out of the index
+    (index_dir / "excluded.json").write_text(json.dumps(sorted(excluded), ensure_ascii=False), encoding="utf-8")
+    t0 = time.perf_counter()
+    manifest = toolkit.build(roots, index_dir, incremental=True, exclude=excluded)
+    print(f"已更新索引：{manifest['documents']} 份文档、{manifest['clauses']} 个条款；重新计算 "
+          f"{manifest['embedded_chunks']} 个片段，沿用 {manifest['reused_chunks']} 个；用时 "
+          f"{time.perf_counter() - t0:.1f} 秒", file=sys.stderr)
+    for err in manifest["errors"]:
+        print(f"无法解析（已跳过）：{err}", file=sys.stderr)
     return 0
 
 
@@ -309,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check, "info": cmd_info,
+_COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check, "info": cmd_info, "corpus": cmd_corpus,
             "feedback-export": cmd_feedback_export, "train-embedder": cmd_train,
             "mine-wordstats": cmd_mine_wordstats}
 

@@ -53,9 +53,15 @@ class Toolkit:
                    seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
                    stats, Gazetteer.load(data / "places.toml"))
 
-    def build(self, corpus_dir: Path | list[Path], index_dir: Path) -> dict:
+    def build(self, corpus_dir: Path | list[Path], index_dir: Path, *, incremental: bool = False,
+              exclude: set[str] = frozenset()) -> dict:
+        """exclude: document ids left out (removed with `corpus remove` from an operator folder)."""
         corpus = load_corpus(corpus_dir, self.structure)
-        return build_index(index_dir, corpus, self.embedder, self.segmenter)
+        if exclude:
+            corpus.documents = [d for d in corpus.documents if d.doc_id not in exclude]
+            corpus.clauses = [c for c in corpus.clauses if c.doc_id not in exclude]
+        return build_index(index_dir, corpus, self.embedder, self.segmenter, self.settings.chroma_url,
+                           incremental=incremental)
 
 
 class Assistant:
@@ -117,7 +123,7 @@ class Assistant:
             log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
             toolkit.build(settings.corpus_dir, settings.index_dir)
         try:
-            index = open_index(settings.index_dir, toolkit.embedder)
+            index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
         except StaleIndex as exc:
             recorded = [Path(p) for p in (exc.corpus or "").split(os.pathsep) if p]
             missing = [str(p) for p in recorded if not p.exists()]
@@ -127,7 +133,7 @@ class Assistant:
                                     "无法自动重建，请用 python -m assistant index --corpus … 重建") from exc
             log.warning("%s：按原语料 %s 重建索引", exc, "、".join(map(str, recorded)))
             toolkit.build(recorded, settings.index_dir)
-            index = open_index(settings.index_dir, toolkit.embedder)
+            index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
         log.info("index %s: %d documents, %d clauses, embedder %s", index.directory,
                  len(index.documents), len(index.clauses), index.embedder_name)
         return cls(index, toolkit)
@@ -149,7 +155,7 @@ class Assistant:
             if current_build(index_dir) == self.index.directory.name:
                 return False
             try:
-                index = open_index(index_dir, self.toolkit.embedder)
+                index = open_index(index_dir, self.toolkit.embedder, self.toolkit.settings.chroma_url)
             except IndexUnusable as exc:
                 log.error("新索引不可用，继续使用当前索引：%s", exc)
                 return False

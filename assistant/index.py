@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -106,15 +107,53 @@ class Index:
         return [d.doc_id for d in self.documents if d.meta.get("primary", d.style == "policy")]
 
 
-def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter) -> dict:
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def reusable_chunks(index_dir: Path) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Tokens and vectors of the live build's chunks, by content hash: an incremental build
+    re-embeds only what changed. Empty when there is no usable live build."""
+    build_id = current_build(index_dir)
+    if not build_id:
+        return {}
+    build = index_dir / "builds" / build_id
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        tokens = [json.loads(ln) for ln in (build / "chunk_tokens.jsonl").read_text(encoding="utf-8").splitlines()]
+        keys = json.loads((build / "chunk_keys.json").read_text(encoding="utf-8"))
+        server = manifest.get("chroma") if manifest.get("chroma", "embedded") != "embedded" else None
+        got = ChromaStore(build / "chroma", None, server).store._collection.get(include=["embeddings"])
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("no reusable chunks in %s: %s", build, exc)
+        return {}
+    vectors = dict(zip((int(i) for i in got["ids"]), got["embeddings"]))
+    return {k: (tokens[i], np.asarray(vectors[i], dtype=np.float32)) for i, k in enumerate(keys) if i in vectors}
+
+
+def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
+                 chroma_url: str | None = None, reuse: dict | None = None) -> dict:
     chunks = [Chunk(i, t) for i, c in enumerate(corpus.clauses) for t in chunk_clause(c)]
     # Label and heading path go into what is matched: 第十五条 and 数智转型 are words people use.
     matched = [f"{' '.join(corpus.clauses[ch.clause].heading_path)} {ch.text}" for ch in chunks]
+    keys = [_key(t) for t in matched]
+    reuse = reuse or {}
     t0 = time.perf_counter()
-    BM25.build([seg.words(t) for t in matched]).save(build)
+    tokens = [reuse[k][0] if k in reuse else seg.words(t) for k, t in zip(keys, matched)]
+    BM25.build(tokens).save(build)
+    with (build / "chunk_tokens.jsonl").open("w", encoding="utf-8") as f:
+        for t in tokens:
+            f.write(json.dumps(t, ensure_ascii=False) + "\n")
+    (build / "chunk_keys.json").write_text(json.dumps(keys), encoding="utf-8")
     t1 = time.perf_counter()
-    vectors = embedder.embed(matched)
-    store = ChromaStore(build / "chroma", embedder)
+    fresh = [i for i, k in enumerate(keys) if k not in reuse]
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    if fresh:
+        vectors[fresh] = embedder.embed([matched[i] for i in fresh])
+    for i, k in enumerate(keys):
+        if k in reuse:
+            vectors[i] = reuse[k][1]
+    store = ChromaStore(build / "chroma", embedder, chroma_url)
     store.add([str(i) for i in range(len(chunks))], [ch.text for ch in chunks], vectors,
               [corpus.clauses[ch.clause].doc_id for ch in chunks])
     t2 = time.perf_counter()
@@ -127,10 +166,12 @@ def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Seg
         for d in corpus.documents:
             f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
     manifest = {
-        "format": FORMAT, "embedder": embedder.name, "corpus": corpus.root, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "format": FORMAT, "embedder": embedder.name, "corpus": corpus.root,
+        "chroma": chroma_url or "embedded", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": len(corpus.documents), "clauses": len(corpus.clauses), "chunks": len(chunks),
         "errors": [f"{e.path}: {e.reason}" for e in corpus.errors],
         "seconds": {"lexical": round(t1 - t0, 2), "dense": round(t2 - t1, 2)},
+        "embedded_chunks": len(fresh), "reused_chunks": len(chunks) - len(fresh),
     }
     (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                          encoding="utf-8")
@@ -182,7 +223,10 @@ def build_lock(index_dir: Path, wait_seconds: float = LOCK_WAIT_SECONDS):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter) -> dict:
+def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
+                chroma_url: str | None = None, incremental: bool = False) -> dict:
+    """chroma_url: the vectors go to a `chroma run` server (one collection per build) instead of
+    the build folder; the lexical index and clauses stay in the build folder either way."""
     if not corpus.clauses:
         raise IndexUnusable("语料中没有可索引的条款，旧索引保持不变")
     claim_directory(index_dir)
@@ -193,9 +237,12 @@ def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: 
         build = builds / build_id
         build.mkdir()
         try:
-            manifest = _write_build(build, corpus, embedder, seg)
+            reuse = reusable_chunks(index_dir) if incremental else None
+            manifest = _write_build(build, corpus, embedder, seg, chroma_url, reuse)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
+            if chroma_url:
+                ChromaStore.drop_server_collection(chroma_url, build_id)
             raise
         tmp = index_dir / f"CURRENT.{build_id}"
         tmp.write_text(build_id, encoding="utf-8")
@@ -213,7 +260,17 @@ def _prune(builds: Path, current: str) -> None:
     keep = {current} | {d.name for d in ours[:KEEP_BUILDS]}
     for old in ours:
         if old.name not in keep:
+            _drop_server_vectors(old)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _drop_server_vectors(build: Path) -> None:
+    try:
+        server = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("chroma")
+    except (OSError, ValueError):
+        return
+    if server and server != "embedded":
+        ChromaStore.drop_server_collection(server, build.name)
 
 
 def current_build(index_dir: Path) -> str | None:
@@ -241,7 +298,8 @@ def is_empty(index_dir: Path) -> bool:
 REBUILD_HINT = "请运行 python -m assistant index --corpus <文档目录> --index {dir} 重建索引"
 
 
-def open_index(index_dir: Path, embedder: Embedder) -> Index:
+def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = None) -> Index:
+    """chroma_url overrides the server the build recorded (the same server at another address)."""
     hint = REBUILD_HINT.format(dir=index_dir)
     if index_dir.exists() and not is_ours(index_dir) and any(index_dir.iterdir()):
         claim_directory(index_dir)  # adopts an older index of ours, refuses anything else
@@ -269,9 +327,13 @@ def open_index(index_dir: Path, embedder: Embedder) -> Index:
         bm25 = BM25.load(build)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexUnusable(f"索引已损坏：{build}（{type(exc).__name__}: {exc}）。{hint}") from exc
-    if not (build / "chroma").is_dir():
+    server = chroma_url or (manifest.get("chroma") if manifest.get("chroma", "embedded") != "embedded" else None)
+    if server is None and not (build / "chroma").is_dir():
         raise IndexUnusable(f"索引已损坏：{build} 缺少向量库目录 chroma/。{hint}")
-    dense = ChromaStore(build / "chroma", embedder)
+    try:
+        dense = ChromaStore(build / "chroma", embedder, server)
+    except Exception as exc:  # server unreachable or collection missing
+        raise IndexUnusable(f"向量库服务器 {server} 无法使用（{type(exc).__name__}: {exc}）") from exc
     _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint)
     return Index(build, manifest, documents, clauses, chunks, bm25, dense)
 

@@ -18,6 +18,7 @@ class Settings:
     top_k: int = 5
     max_question_chars: int = 500
     min_coverage: float = 0.7  # evidence.MIN_COVERAGE, calibrated by `python -m evals calibrate`
+    chroma_url: str | None = None  # a `chroma run` server (ASSISTANT_CHROMA_URL); None = embedded
     llm: str = ""  # "openai" turns on an OpenAI-compatible model; "" = offline answerer only
     llm_model: str = ""
     llm_base_url: str = ""
@@ -40,6 +41,8 @@ class Settings:
             s = replace(s, index_dir=Path(env["ASSISTANT_INDEX"]))
         if env.get("ASSISTANT_EMBEDDER"):
             s = replace(s, embedder=env["ASSISTANT_EMBEDDER"])
+        if env.get("ASSISTANT_CHROMA_URL"):
+            s = replace(s, chroma_url=env["ASSISTANT_CHROMA_URL"].rstrip("/"))
         if env.get("ASSISTANT_LLM"):
             s = replace(s, llm=env["ASSISTANT_LLM"].strip().lower(),
                         llm_model=env.get("ASSISTANT_LLM_MODEL", "") or "default",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -26,22 +27,42 @@ class _LangChainEmbeddings:
         return self.embedder.embed([text])[0].tolist()
 
 
-def _client(path: Path):
+def _client(path: Path, server_url: str | None):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    return chromadb.PersistentClient(path=str(path),
-                                     settings=ChromaSettings(anonymized_telemetry=False))
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if server_url:
+        url = urlparse(server_url)
+        return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
+                                   ssl=url.scheme == "https", settings=settings)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def server_collection(build_id: str) -> str:
+    """One collection per build on a shared server, so a re-index never touches the live one."""
+    return f"zjtx-{build_id}"
 
 
 class ChromaStore:
-    def __init__(self, path: Path, embedder: Embedder):
+    """Embedded (a folder of the build) or, with server_url, a collection on a `chroma run` server."""
+
+    def __init__(self, path: Path, embedder: Embedder, server_url: str | None = None):
         from langchain_chroma import Chroma
 
-        self.embedder = embedder
-        self.store = Chroma(collection_name=COLLECTION, client=_client(path),
+        self.embedder, self.server_url = embedder, server_url
+        name = server_collection(path.parent.name) if server_url else COLLECTION
+        self.client = _client(path, server_url)
+        self.store = Chroma(collection_name=name, client=self.client,
                             embedding_function=_LangChainEmbeddings(embedder),
                             collection_metadata={"hnsw:space": "cosine"})
+
+    @staticmethod
+    def drop_server_collection(server_url: str, build_id: str) -> None:
+        try:
+            _client(Path("."), server_url).delete_collection(server_collection(build_id))
+        except Exception as exc:  # a missing collection or an unreachable server: nothing to free
+            log.info("could not drop %s on %s: %s", build_id, server_url, exc)
 
     def add(self, ids: list[str], texts: list[str], vectors: np.ndarray,
             doc_ids: list[str] | None = None) -> None:
