@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     cr = cs.add_parser("remove", help="按文档编号移出索引（操作员目录中的原文件不会被删除）")
     cr.add_argument("doc_id")
     cr.add_argument("--index")
+    ml = sub.add_parser("mine-lexicon", help="用向量模型挖掘同义词候选（供人工审核后加入词表）")
+    ml.add_argument("--out", required=True)
     inf = sub.add_parser("info", help="显示已加载的内容：向量模型、索引、文档、回答方式")
     inf.add_argument("--index")
     inf.add_argument("--json", action="store_true")
@@ -265,6 +267,19 @@ def cmd_corpus(args) -> int:
     return 0
 
 
+def cmd_mine_lexicon(args) -> int:
+    from .api import Toolkit
+    from .lexicon_mining import candidates, write_sheet
+
+    toolkit = Toolkit.load(Settings.from_env())
+    seg = toolkit.segmenter
+    general = {w: seg.general_frequency(w) for w in seg._jieba.FREQ}  # noqa: SLF001 - the dictionary itself
+    rows = candidates(toolkit.lexicon, toolkit.stats, general, toolkit.embedder)
+    write_sheet(rows, Path(args.out))
+    print(f"已写入 {len(rows)} 条候选到 {args.out}（人工审核后再加入 corpus/lexicon.toml）", file=sys.stderr)
+    return 0
+
+
 def cmd_info(args) -> int:
     from .api import Assistant
 
@@ -410,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _COMMANDS = {"index": cmd_index, "ask": cmd_ask, "check": cmd_check, "info": cmd_info, "corpus": cmd_corpus,
+            "mine-lexicon": cmd_mine_lexicon,
             "feedback-export": cmd_feedback_export, "train-embedder": cmd_train,
             "mine-wordstats": cmd_mine_wordstats}
 

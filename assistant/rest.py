@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import OrderedDict
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 MAX_INPUT = 10_000  # characters of one question, as in the web app
 MAX_TURNS = 20
@@ -78,8 +79,27 @@ def _with_sources(answer: dict) -> str:
     return "\n".join(lines)
 
 
+class _Encoded:
+    """The JSON body of recent answers (hotlines repeat questions): a repeat costs no encoding."""
+
+    def __init__(self, size: int = 2048):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, key):
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key, body: bytes) -> None:
+        self.items[key] = body
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
 def make_router(bot) -> APIRouter:
     router = APIRouter()
+    encoded = _Encoded()
 
     def ask(question: str, history) -> dict:
         return bot.ask(question, history).to_dict()
@@ -90,7 +110,14 @@ def make_router(bot) -> APIRouter:
         question = data.get("question")
         if not isinstance(question, str):
             raise HTTPException(400, "缺少 question 字段（应为文字）")
-        return JSONResponse(ask(question[:MAX_INPUT], _limited_history(data.get("history"))))
+        history = _limited_history(data.get("history"))
+        bot.refresh()  # a new build changes the answers: the key names the build
+        key = (bot.index.directory.name, question[:MAX_INPUT], tuple(history))
+        body = encoded.get(key)
+        if body is None:
+            body = json.dumps(ask(question[:MAX_INPUT], history), ensure_ascii=False).encode("utf-8")
+            encoded.put(key, body)
+        return Response(body, media_type="application/json")
 
     @router.get("/api/info")
     def api_info():
