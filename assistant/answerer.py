@@ -42,6 +42,11 @@ def rule_clause_key(routed: Routed) -> str:
 
 
 _GRANT = re.compile(r"给予|予以|提供|实行|优先")
+# How to apply (when, where, with what): the policy text states none of it.
+_PROCEDURE = re.compile(r"什么时候(开始)?(申报|申请|报名)|申报时间|申请时间|截止日期|去哪(个网站|里|儿)?(申请|申报|办|报)|"
+                        r"在哪(里|儿)?(申请|申报|办理)|怎么申请|如何申请|怎么申报|如何申报|申请流程|申报流程|办理流程|"
+                        r"(准备|需要|要)(什么|哪些)材料|申请材料|申报材料")
+_PROCEDURE_STATED = re.compile(r"申报时间|申请材料|申报材料|受理")
 
 _ELIGIBILITY_ASK = re.compile(r"能享受|能申请|可以享受|可以申请|适用|能不能享受|能不能申请|符合|能参加|有资格|有用吗|管用吗|用得上")
 
@@ -335,6 +340,8 @@ class Answerer:
         lead = yes + "，".join(core) + "。"
         if terms.wants_amount and not states_amount and not FIGURE.search(quote):
             lead += "原文未写明具体金额或比例。"
+        if _PROCEDURE.search(question) and not _PROCEDURE_STATED.search(quote):
+            lead += "原文未写明申报时间、渠道和材料，请以主管部门发布的申报通知为准。"
         return lead
 
     def _render(self, lead: str, citations: list[Citation], calculation=None, extra=()) -> Answer:

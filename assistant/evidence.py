@@ -191,7 +191,11 @@ def assess(q: QueryTerms, clauses: list[Clause], threshold: float = MIN_COVERAGE
 
 
 def _sentence_score(sentence: str, q: QueryTerms) -> float:
+    """Topic words first; a figure or a money grant only ranks sentences that are on the topic
+    (新三板挂牌有奖励吗 must not be answered by the 专板 sentence because it names 30万元)."""
     score = sum(t.weight for t in q.terms if t.found_in(sentence))
+    if score == 0 and q.terms:
+        return 0.0
     if q.wants_amount and FIGURE.search(sentence):
         score += 0.5
     if q.wants_money and _MONEY_GRANT.search(sentence):

@@ -160,3 +160,15 @@ def test_regions_come_from_the_loaded_documents(tmp_path, settings):
     assert not ans.refused
     assert ans.citations[0].title.startswith("上海")
     assert bot.ask("天津的专精特新企业有什么补贴？").refused
+
+
+def test_money_words_never_outrank_the_topic(bot):
+    """新三板挂牌 grants support, not money: the 专板 reward sentence (最高30万元) must not answer."""
+    ans = bot.ask("我们公司刚在新三板挂牌，有没有奖励？给多少钱？")
+    assert "全国中小企业股份转让系统" in ans.text.split("\n")[0] and "30万" not in ans.text.split("\n")[0]
+
+
+@pytest.mark.parametrize("message", ["上云补贴什么时候开始申报？去哪个网站申请？", "申请首贷补助需要准备什么材料"])
+def test_how_to_apply_is_said_to_be_outside_the_text(bot, message):
+    ans = bot.ask(message)
+    assert not ans.refused and "原文未写明申报时间、渠道和材料" in ans.text
