@@ -39,6 +39,9 @@ class Mention:
 def _cn_number(s: str) -> Decimal:
     """两千万 → 20000000, 一亿五千万 → 150000000, 三十 → 30, 九万亿 → 9000000000000."""
     total, section, digit = Decimal(0), Decimal(0), Decimal(0)
+    if len(s) >= 3 and s[-1] in DIGITS and s[-2] in "万亿" and s[-1] not in "零〇":
+        # 一亿二 = 1.2亿, 三万五 = 3.5万: a last digit right after 万/亿 is said for the next unit down.
+        return _cn_number(s[:-1]) + Decimal(DIGITS[s[-1]]) * UNITS[s[-2]] / 10
     for ch in s:
         if ch in DIGITS:
             digit = Decimal(DIGITS[ch])

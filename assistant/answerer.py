@@ -82,6 +82,9 @@ def _claimed_amount(question: str) -> str:
     return claims[0].text if claims else ""
 
 
+# How a question asks (怎么算, 多少, 比例 …): a follow-up naming only a new topic borrows it.
+_ASK_CUE = re.compile(r"怎么算|如何计算|多少|比例|最高|上限|几成|怎么补|能补|能拿|有没有|有什么|条件|怎么申请")
+
 # Qualification levels the policy's scope clause leaves out.
 EXCLUDED_LEVELS = ("区级", "省级", "无")
 
@@ -137,6 +140,11 @@ class Answerer:
         # 是10万元呢？) continues the earlier question.
         topic = ask.topic_text(query.context)
         context = f"{earlier[0]} {topic}" if followup and not ask.signature else topic
+        cue = ""
+        if followup and ask.signature:
+            # 那数字化转型呢？ after 上云补贴怎么算: the new topic, asked the way the last one was.
+            cue = "".join(dict.fromkeys(_ASK_CUE.findall(earlier[0])))
+            topic, context = f"{topic} {cue}", f"{context} {cue}"
         article = named_article(ask.text, self.index.documents, self.clauses_by_key)
         if article is not None:
             return self._article_answer(*article)
@@ -145,8 +153,8 @@ class Answerer:
             # Within a named document its title's words say nothing about which article answers.
             context = context.replace(named.text, " ")
         # Rules trigger on the documents' words for the caller's words too (阿里云 → 上云上平台).
-        routed = route(self.lexicon.expand(ask.text, CONTEXT_TERMS), earlier, self.rules, followup,
-                       query.context.industry)
+        routed = route(self.lexicon.expand(f"{ask.text} {cue}".strip(), CONTEXT_TERMS), earlier, self.rules,
+                       followup, query.context.industry)
         terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats,
                             CONTEXT_TERMS)
         doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
@@ -209,10 +217,11 @@ class Answerer:
             texts.append(text)
             shorts.append(short)
         citations = list(dict.fromkeys(c for p in kept for c in p.citations))
-        calculation = next((p.calculation for p in kept if p.calculation), None)
+        calculations = [p.calculation for p in kept if p.calculation]
+        calculation = calculations[0] if calculations else None
         return Answer("\n\n".join(texts), False, citations, calculation,
                       short=speakable("".join(shorts)) if len(kept) == 1 else "".join(
-                          speakable(s) for s in shorts if s))
+                          speakable(s) for s in shorts if s), more_calculations=calculations[1:])
 
     def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None):
         """The policy documents first; a regulation only when it covers the question clearly better.

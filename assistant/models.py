@@ -75,6 +75,7 @@ class Answer:
     calculation: Calculation | None = None
     short: str = ""  # one or two sentences a hotline worker can read aloud
     answerer: str = "offline"  # or "llm:<model>" when a model's wording passed the guard
+    more_calculations: list[Calculation] = field(default_factory=list)  # one per further ask
 
     def to_dict(self) -> dict:
         return {
@@ -84,4 +85,7 @@ class Answer:
             "calculation": self.calculation.to_dict() if self.calculation else None,
             "short": self.short,
             "answerer": self.answerer,
+            # Every calculation the text shows, the first being "calculation" (several asks).
+            "calculations": [c.to_dict() for c in ([self.calculation] if self.calculation else [])
+                             + self.more_calculations],
         }

@@ -36,8 +36,8 @@ def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]
     text = answer["text"]
     sources = [c["quote"] for c in answer["citations"]] + [case.question]
     sources += [q for q, _ in case.history]
-    if calc:
-        sources += [str(calc["amount_yuan"]), *map(str, calc["inputs"].values()), *calc["steps"]]
+    for c in answer.get("calculations") or ([calc] if calc else []):
+        sources += [str(c["amount_yuan"]), *map(str, c["inputs"].values()), *c["steps"]]
     checks = {
         "refused_ok": case.refused is None or answer["refused"] == case.refused,
         "hit1": m.hit_at(cited, case.sections, 1) if case.sections else None,

@@ -172,3 +172,21 @@ def test_money_words_never_outrank_the_topic(bot):
 def test_how_to_apply_is_said_to_be_outside_the_text(bot, message):
     ans = bot.ask(message)
     assert not ans.refused and "原文未写明申报时间、渠道和材料" in ans.text
+
+
+def test_spoken_chinese_amounts():
+    from assistant.amounts import find_amounts
+
+    assert [int(m.yuan) for m in find_amounts("营收一亿二")] == [120_000_000]
+    assert [int(m.yuan) for m in find_amounts("花了三万五")] == [35_000]
+
+
+def test_every_calculation_of_several_asks_is_in_the_dict(bot):
+    d = bot.ask("数字化转型合同100万，上云合同20万，我们是制造业，各能补多少？").to_dict()
+    assert [c["amount_yuan"] for c in d["calculations"]] == [200000, 60000]
+    assert d["calculation"] == d["calculations"][0]
+
+
+def test_a_follow_up_on_a_new_topic_is_asked_the_same_way(bot):
+    ans = bot.ask("那数字化转型呢？", history=[("上云上平台补贴怎么算", "")])
+    assert "20%" in ans.text.split("\n")[0]
