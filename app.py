@@ -155,7 +155,7 @@ def check_table_html(report) -> str:
     for r in report.rows:
         amount = "" if r.max_amount_yuan is None else f"{fmt_wan(r.max_amount_yuan)}"
         cells = [f'<span class="status-{r.status}">{STATUS_CN[r.status]}</span>', esc(r.measure),
-                 esc(r.reason), esc(r.ask), esc(amount), esc(r.label)]
+                 esc(readable_number(r.reason)), esc(r.ask), esc(amount), esc(r.label)]
         rows.append("<tr>" + "".join(f'<td data-label="{h}">{c}</td>' for h, c in zip(head, cells)) + "</tr>")
     return (f'<table class="check-table"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')

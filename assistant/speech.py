@@ -11,6 +11,8 @@ _LABEL = re.compile(r"【[^】]*】")
 _INSTRUCTION = re.compile(r"（金额可写成[^）]*）|（[^）]*例如[^）]*）")
 # 300000元（30万元） → 30万元: the spoken form the answer already carries.
 _BOTH = re.compile(r"(\d[\d,]*)元（([\d.]+[万亿]元)）")
+# 15万元（150000元） → 15万元: the figure in 元 is for reading, not for saying twice.
+_SPOKEN_FIRST = re.compile(r"([\d.]+[万亿]元)（[\d,]+元）")
 _YUAN = re.compile(r"(?<![\d.])(\d{5,})元")
 _SENTENCE = re.compile(r"[^。！？]+[。！？]?")
 MAX_SENTENCES = 2
@@ -27,6 +29,7 @@ def speakable(text: str) -> str:
     text = _LABEL.sub("", text)
     text = _INSTRUCTION.sub("", text)
     text = _BOTH.sub(lambda m: m.group(2), text)
+    text = _SPOKEN_FIRST.sub(lambda m: m.group(1), text)
     text = _YUAN.sub(_say_yuan, text)
     sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text))
                  if s and not _ASKS_FOR_INPUT.match(s)]

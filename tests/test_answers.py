@@ -130,3 +130,8 @@ def test_short_answer_can_be_read_aloud(bot):
 def test_history_accepts_lists_and_empty_answers(bot):
     ans = bot.ask("那培育层呢？", [["进入专板规范层的企业有奖励吗？", ""]])
     assert ans.citations[0].section == "6"
+
+
+def test_short_answer_says_an_amount_once(bot):
+    short = bot.ask("上云上平台合同额50万元，补贴多少？").short
+    assert short == "可获得的资金支持为15万元。"

@@ -144,6 +144,7 @@ def test_empty_message_changes_nothing(client):
 def test_hotline_is_speakable(client):
     short, figure, quote = client.predict("上云上平台合同额50万元，补贴多少？", api_name="/hotline")
     assert short.startswith("可获得的资金支持为15万元") and "【" not in short and "150000" not in short
+    assert short.count("15万元") == 1  # said once
     assert "15万元" in figure and "上云上平台改造" in quote
     short, figure, _ = client.predict("上云上平台改造补贴多少？", api_name="/hotline")
     assert "请提供" not in short and "金额可写成" not in short and short.count("。") <= 2
