@@ -4,7 +4,10 @@ No Chinese sentence-embedding model can be downloaded here, so we learn one from
 corpus itself. The result is a token table averaged over a text's tokens — exactly what
 sentence-transformers' StaticEmbedding computes — so it loads through that class too.
 
-    python -m assistant train-embedder --corpus ../shared/corpus-scale --out models/zh-static
+    python -m assistant train-embedder --method ppmi --corpus ../shared/corpus-scale --out models/zh-static
+
+(The default method, contrastive training of this table with sentence-transformers, is in
+assistant/retrieval_training.py.)
 """
 from __future__ import annotations
 

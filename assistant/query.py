@@ -7,7 +7,7 @@ eligibility and calculators; it is never the topic of an ask.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .lexicon import Lexicon
 from .places import Gazetteer, Place
@@ -72,7 +72,6 @@ class Query:
     notice: str = ""
     earlier: tuple[str, ...] = ()  # earlier questions, latest first
     followup: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 def qualification(text: str) -> tuple[str | None, str]:
