@@ -12,7 +12,7 @@ from .models import Answer, Citation, Clause
 from .places import Gazetteer, Place
 from .query import CONTEXT_TERMS, Ask, Query, Reader
 from .question import Rejection, clean
-from .references import named_article, named_document
+from .references import named_article
 from .retriever import HybridRetriever
 from .rules import Rule
 from .settings import Settings
@@ -179,9 +179,8 @@ class Answerer:
         generic_ask = all(not a.signature for a in query.asks) and _ELIGIBILITY_ASK.search(query.text)
         if level not in EXCLUDED_LEVELS and not generic_ask:
             return None  # 国家级/市级 asking about a measure: the measure answers
-        if named_document(query.text, [d for d in self.index.documents
-                                       if d.doc_id != scope_rule.doc_id]) is not None:
-            return None  # the question is about another document
+        if query.document is not None and query.document.document.doc_id != scope_rule.doc_id:
+            return None  # the question is about another document (read once, in the Query)
         clause = self.clauses_by_key.get(f"{scope_rule.doc_id}#{scope_rule.section}")
         if clause is None:
             return None

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ingest import normalise_glyphs
 from .models import Clause, Document
 from .structure import StructureError, StructureRules, parse
 from .textnorm import repair_page_breaks, split_paragraphs
@@ -68,15 +69,9 @@ def _raw_text(path: Path) -> tuple[str, dict]:
         except ExtractionError as exc:
             raise DocumentError(path, str(exc)) from exc
     try:
-        return normalise_text(path.read_text(encoding="utf-8")), {}
+        return normalise_glyphs(path.read_text(encoding="utf-8")), {}
     except UnicodeDecodeError as exc:
         raise DocumentError(path, f"不是 UTF-8 文本（{exc.reason}）") from exc
-
-
-def normalise_text(text: str) -> str:
-    from .ingest import normalise_glyphs
-
-    return normalise_glyphs(text)
 
 
 def read_document(path: Path, rules: StructureRules) -> Document:

@@ -104,14 +104,13 @@ def test_rebuild_that_drops_documents_says_so(tmp_path):
 
 
 # ---- 3. two builds into one directory -----------------------------------------------------------------
-def test_concurrent_builds_are_serialised(tmp_path):
+def test_concurrent_builds_are_serialised(tmp_path, settings):
     index = tmp_path / "index"
     procs = [subprocess.Popen([sys.executable, "-m", "assistant", "index", "--index", str(index)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     codes = [p.wait(timeout=300) for p in procs]
     assert codes == [0, 0, 0], [p.stderr.read() for p in procs]
-    toolkit = Toolkit.load(replace(__import__("assistant.settings").settings.Settings.from_env({}),
-                                   index_dir=index))
+    toolkit = Toolkit.load(replace(settings, index_dir=index))
     index_obj = open_index(index, toolkit.embedder)  # verifies every count: never half-written
     assert len(index_obj.clauses) == 12
 
