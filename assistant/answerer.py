@@ -35,6 +35,9 @@ _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖�
 REGION_COVERAGE = 0.3
 # How much better a regulation must cover a question before it is preferred to the policy.
 PREFER_POLICY_MARGIN = 0.15
+# A topic word in at most this many chunks of the index is specific: a clause holding it is on
+# the topic whatever its document is called (a few laws added: every word of theirs is).
+SPECIFIC_CHUNKS = 12
 
 
 def rule_clause_key(routed: Routed) -> str:
@@ -105,6 +108,20 @@ class Answerer:
         self._vocabulary = self.lexicon.vocabulary()
         self.reader = Reader(self.lexicon, self.rules, self.gazetteer, self.index.documents)
         self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
+        self.default_docs = self._home_documents()
+        self._primary = set(self.index.primary_doc_ids())
+
+    def _home_documents(self) -> list[str] | None:
+        """The documents a question naming no region is answered from: with the home region's
+        own documents loaded besides the policy (北京's regulations), a Shanghai or Henan rule
+        is not the caller's rule, so other regions' documents wait until the question names
+        their region. With none loaded, every document an operator added answers. None: all."""
+        home = self.settings.home_region
+        primary = set(self.index.primary_doc_ids())
+        if not home or not any(r == home and d not in primary for d, r in self.region_of.items()):
+            return None
+        docs = [d for d, r in self.region_of.items() if r in (None, home) or d in primary]
+        return docs if len(docs) < len(self.region_of) else None
 
     # ---- entry point -------------------------------------------------------------------
     def answer(self, raw_question: str, history: list | tuple = ()) -> Answer:
@@ -155,13 +172,23 @@ class Answerer:
         # Rules trigger on the documents' words for the caller's words too (阿里云 → 上云上平台).
         routed = route(self.lexicon.expand(f"{ask.text} {cue}".strip(), CONTEXT_TERMS), earlier, self.rules,
                        followup, query.context.industry)
-        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats,
-                            CONTEXT_TERMS)
-        doc_ids = [named.document.doc_id] if named is not None else self._region_docs(query.regions)
+        terms = query_terms(context, self.seg, self.lexicon, self.index.bm25, self.stats, CONTEXT_TERMS)
+        region_docs = self._region_docs(query.regions) if named is None else None
+        if region_docs:
+            terms = self._without_places(terms)
+        doc_ids = [named.document.doc_id] if named is not None else region_docs
         hits = self._search(context, terms, doc_ids)
         # A question naming a loaded document, or a region only some documents are for, is
         # answered from their best clause (a missing must-match topic still declines).
         return self._compose(ask.text, context, terms, hits, routed, bool(doc_ids), named is not None)
+
+    def _without_places(self, terms: QueryTerms) -> QueryTerms:
+        """A region the question names chooses the documents; it is not a topic a clause must
+        cover (广东省 turns up in any Guangdong clause)."""
+        def is_place(word: str) -> bool:
+            bare = word.rstrip("市省区县")
+            return any(p.start == 0 and p.end >= len(bare) for p in self.gazetteer.find(word))
+        return replace(terms, terms=[t for t in terms.terms if not is_place(t.word)])
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""
@@ -228,9 +255,9 @@ class Answerer:
         expanded = self.lexicon.expand(context, CONTEXT_TERMS)
         if doc_ids:
             return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
-        everything = self.retriever.search(expanded, k=self.settings.top_k)
+        everything = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=self.default_docs)
         primary = self.index.primary_doc_ids()
-        if not primary or len(primary) == len(self.index.documents):
+        if not primary or len(primary) == len(self.default_docs or self.index.documents):
             return everything
         policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
         p_cov = assess(terms, [h.clause for h in policy[:3]], self.settings.min_coverage)
@@ -254,6 +281,8 @@ class Answerer:
         """named: the search was limited to the documents the question names (by title or by
         region); a title answers from its best article, a region needs some words covered."""
         top = [h.clause for h in hits[:3]]
+        if not named_document_asked and routed is None and hits and self._incidental(terms, hits[0].clause):
+            return self._decline((), ())
         coverage = assess(terms, top, self.settings.min_coverage)
         if named and hits and (named_document_asked or coverage.score >= REGION_COVERAGE):
             coverage = replace(coverage, anchored=True)  # the document asked about answers
@@ -262,12 +291,28 @@ class Answerer:
             caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"
         elif coverage.must_missing:
             return self._decline((), coverage.must_missing)
+        if not terms.terms and named and not named_document_asked and routed is None:
+            return self._decline((), ())  # 上海的专精特新企业有什么补贴: nothing but the region asked
         answer = self._answer_covered(question, context, terms, hits, routed, coverage)
         if caveat and not answer.refused:
             head, sep, rest = answer.text.partition("\n")
             answer.text = head + caveat + sep + rest
             answer.short = caveat + answer.short
         return answer
+
+    def _incidental(self, terms: QueryTerms, clause: Clause) -> bool:
+        """A regulation the question does not name answers only when it is about the question's
+        topic: a topic word in its title or the clause's headings, or one so rare in the index
+        that finding it is itself the evidence. Among 1,900 regulations a common word (个人所得税,
+        天气, 营业执照) turns up in clauses about something else (院前急救, 气象台站)."""
+        if clause.doc_id in self._primary or not terms.terms:
+            return False
+        about = clause.doc_title + "".join(clause.heading_path)
+        if any(t.found_in(about) for t in terms.terms):
+            return False
+        body = clause.label + clause.text
+        return not any(self.index.bm25.chunk_frequency(t.word.lower()) <= SPECIFIC_CHUNKS
+                       for t in terms.terms if t.found_in(body))
 
     def _answer_covered(self, question, context, terms: QueryTerms, hits, routed, coverage) -> Answer:
         rule_clause = self._rule_clause(routed)
@@ -417,7 +462,8 @@ class Answerer:
         return self._render(lead, [cite])
 
     def _policy_docs(self):
-        return [d for d in self.index.documents if d.style == "policy"] or self.index.documents
+        primary = [d for d in self.index.documents if d.doc_id in self._primary]
+        return primary or [d for d in self.index.documents if d.style == "policy"] or self.index.documents
 
     def _overview(self) -> Answer:
         doc = self._policy_docs()[0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import logging
 import os
 import threading
@@ -14,7 +15,10 @@ from .answerer import Answerer
 from .corpus import load_corpus
 from .embedders import Embedder, make_embedder
 from .evidence import lexical_weight
-from .index import Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, open_index
+from .index import FORMAT as INDEX_FORMAT
+from .index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
+                    open_index, previous_documents)
+from .progress import Progress, no_progress
 from .lexicon import Lexicon
 from .models import Answer
 from .query import CONTEXT_TERMS
@@ -53,15 +57,33 @@ class Toolkit:
                    seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
                    stats, Gazetteer.load(data / "places.toml"))
 
+    def signatures(self) -> dict:
+        """What parsed documents and cut words depend on besides the text: reuse across builds
+        only while these are unchanged."""
+        data = self.settings.data_dir
+
+        def digest(*files: Path) -> str:
+            h = hashlib.sha1(str(INDEX_FORMAT).encode())
+            for f in files:
+                h.update(f.read_bytes() if f.exists() else b"")
+            return h.hexdigest()
+
+        return {"structure": digest(data / "structure.toml"),
+                "lexicon": digest(data / "lexicon.toml") + ":" + self.segmenter.name}
+
     def build(self, corpus_dir: Path | list[Path], index_dir: Path, *, incremental: bool = False,
-              exclude: set[str] = frozenset()) -> dict:
-        """exclude: document ids left out (removed with `corpus remove` from an operator folder)."""
-        corpus = load_corpus(corpus_dir, self.structure)
+              exclude: set[str] = frozenset(), progress: Progress = no_progress) -> dict:
+        """exclude: document ids left out (removed with `corpus remove` from an operator folder).
+        incremental: documents, words and vectors that did not change come from the live build."""
+        signatures = self.signatures()
+        known = previous_documents(index_dir) if incremental and \
+            live_signatures(index_dir).get("structure") == signatures["structure"] else None
+        corpus = load_corpus(corpus_dir, self.structure, known, progress)
         if exclude:
             corpus.documents = [d for d in corpus.documents if d.doc_id not in exclude]
             corpus.clauses = [c for c in corpus.clauses if c.doc_id not in exclude]
         return build_index(index_dir, corpus, self.embedder, self.segmenter, self.settings.chroma_url,
-                           incremental=incremental)
+                           incremental=incremental, signatures=signatures, progress=progress)
 
 
 class Assistant:

@@ -1,6 +1,7 @@
 """Load policy documents (.txt and .md) from a folder, with their metadata sidecars."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .ingest import normalise_glyphs
 from .models import Clause, Document
+from .progress import Progress, no_progress
 from .structure import StructureError, StructureRules, parse
 from .textnorm import repair_page_breaks, split_paragraphs
 
@@ -34,6 +36,7 @@ class LoadedCorpus:
     documents: list[Document] = field(default_factory=list)
     clauses: list[Clause] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
+    parsed: int = 0  # documents read and split now (the rest were unchanged and reused)
 
 
 def document_files(root: Path) -> list[Path]:
@@ -41,6 +44,15 @@ def document_files(root: Path) -> list[Path]:
         return [root]
     return sorted(p for p in root.rglob("*") if p.is_file()
                   and p.suffix.lower() in DOCUMENT_SUFFIXES and p.name.lower() not in NOT_DOCUMENTS)
+
+
+def fingerprint(path: Path) -> str:
+    """The file and its metadata sidecar, hashed: an unchanged document is not parsed again."""
+    h = hashlib.sha1(path.read_bytes())
+    sidecar = path.with_suffix(".meta.json")
+    if sidecar.exists():
+        h.update(b"\0meta\0" + sidecar.read_bytes())
+    return h.hexdigest()
 
 
 def _read_meta(path: Path) -> dict:
@@ -106,24 +118,48 @@ def read_document(path: Path, rules: StructureRules) -> Document:
                     source_path=str(path), style=style, meta=meta)
 
 
-def load_corpus(root: Path | list[Path], rules: StructureRules) -> LoadedCorpus:
-    """Every document under one folder or several (recursively); bad files are reported, skipped."""
+# A document the previous build already parsed, by its resolved path: (document, its clauses).
+Known = dict[str, tuple[Document, list[Clause]]]
+
+
+def _parse_file(path: Path, rules: StructureRules, known: Known) -> tuple[Document, list[Clause], bool]:
+    try:
+        stamp = fingerprint(path)
+    except OSError as exc:
+        raise DocumentError(path, f"无法读取（{exc}）") from exc
+    old = known.get(str(path.resolve()))
+    if old is not None and old[0].meta.get("fingerprint") == stamp:
+        return old[0], old[1], False
+    doc = read_document(path, rules)
+    doc.meta["fingerprint"] = stamp
+    clauses = parse(doc, rules)
+    if not clauses:
+        raise DocumentError(path, "未切分出任何条款")
+    return doc, clauses, True
+
+
+def load_corpus(root: Path | list[Path], rules: StructureRules, known: Known | None = None,
+                progress: Progress = no_progress) -> LoadedCorpus:
+    """Every document under one folder or several (recursively); bad files are reported, skipped.
+    known: documents parsed by the previous build; those whose file did not change are reused."""
     roots = root if isinstance(root, list) else [root]
     out = LoadedCorpus(root=os.pathsep.join(str(r.resolve()) for r in roots))
     seen: dict[str, Path] = {}
-    for path in (p for r in roots for p in document_files(r)):
+    paths = [p for r in roots for p in document_files(r)]
+    for n, path in enumerate(paths):
+        if n % 100 == 0:
+            progress("读取文档", n, len(paths))
         try:
-            doc = read_document(path, rules)
+            doc, clauses, parsed = _parse_file(path, rules, known or {})
             if doc.doc_id in seen:
                 raise DocumentError(path, f"文档编号 {doc.doc_id} 与 {seen[doc.doc_id]} 重复")
-            clauses = parse(doc, rules)
-            if not clauses:
-                raise DocumentError(path, "未切分出任何条款")
         except DocumentError as exc:
             log.error("跳过无法解析的文件 %s：%s", exc.path, exc.reason)
             out.errors.append(exc)
             continue
         seen[doc.doc_id] = path
+        out.parsed += parsed
         out.documents.append(doc)
         out.clauses.extend(clauses)
+    progress("读取文档", len(paths), len(paths))
     return out

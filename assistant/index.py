@@ -21,17 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .build import Chunk, PreviousBuild, chunk_clause, clause_from_json, write_build
 from .corpus import LoadedCorpus
 from .embedders import Embedder
 from .lexical import BM25
 from .models import Clause, Document
-from .textnorm import sentences
+from .progress import Progress, no_progress
 from .tokenize import Segmenter
 from .vectorstore import ChromaStore
 
+__all__ = ["Chunk", "chunk_clause", "Index", "IndexUnusable", "NotAnIndex", "StaleIndex", "build_index",
+           "open_index", "current_build", "exists", "is_ours", "is_empty", "claim_directory"]
+
 log = logging.getLogger(__name__)
-FORMAT = 2
-CHUNK_CHARS = 150
+FORMAT = 3  # 3: chunk keys as Chroma ids, words as ids in tokens.npz, vectors.npy
 # Our mark on an index directory: nothing in a directory without it is ever written or removed.
 MARKER = ".zjtx-index"
 KEEP_BUILDS = 3  # the live build and the two before it: running processes may still read them
@@ -55,38 +58,6 @@ class StaleIndex(IndexUnusable):
         self.corpus = corpus
 
 
-@dataclass(frozen=True)
-class Chunk:
-    clause: int  # position in the clause list
-    text: str
-
-
-def chunk_clause(clause: Clause) -> list[str]:
-    """Sentence groups of at most ~CHUNK_CHARS characters; a short clause is one chunk."""
-    if len(clause.text) <= CHUNK_CHARS:
-        return [clause.text]
-    chunks, current = [], ""
-    for sent in sentences(clause.text.replace("\n\n", "")):  # sentences() caps their length
-        if current and len(current) + len(sent) > CHUNK_CHARS:
-            chunks.append(current)
-            current = ""
-        current += sent
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _clause_to_json(c: Clause) -> dict:
-    d = asdict(c)
-    d["heading_path"], d["span"] = list(c.heading_path), list(c.span)
-    return d
-
-
-def _clause_from_json(d: dict) -> Clause:
-    return Clause(d["doc_id"], d["doc_title"], d["section"], d["label"], tuple(d["heading_path"]),
-                  d["text"], tuple(d["span"]))
-
-
 @dataclass
 class Index:
     directory: Path
@@ -96,6 +67,13 @@ class Index:
     chunks: list[Chunk]
     bm25: BM25
     dense: ChromaStore
+    keys: list[str]  # chunk → its key in Chroma (identical text shares one key)
+    vectors: np.ndarray  # chunk → its vector (memory-mapped): exact scoring within a few documents
+
+    def __post_init__(self):
+        self.rows_of_key: dict[str, list[int]] = {}
+        for i, k in enumerate(self.keys):
+            self.rows_of_key.setdefault(k, []).append(i)
 
     @property
     def embedder_name(self) -> str:
@@ -103,79 +81,41 @@ class Index:
 
     def primary_doc_ids(self) -> list[str]:
         """Documents asked first: policy measures (一、…) unless their metadata says otherwise.
-        Regulations answer what the policies do not cover."""
-        return [d.doc_id for d in self.documents if d.meta.get("primary", d.style == "policy")]
+        Regulations answer what the policies do not cover; so do a people's congress's
+        decisions, which are numbered like measures but carry an adoption record (通过…)."""
+        return [d.doc_id for d in self.documents
+                if d.meta.get("primary", d.style == "policy" and not d.meta.get("history"))]
 
 
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def reusable_chunks(index_dir: Path) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Tokens and vectors of the live build's chunks, by content hash: an incremental build
-    re-embeds only what changed. Empty when there is no usable live build."""
+def previous_documents(index_dir: Path) -> dict[str, tuple[Document, list[Clause]]]:
+    """The live build's documents and their clauses by resolved source path, for reuse by a build
+    that only adds or removes a few documents."""
     build_id = current_build(index_dir)
     if not build_id:
         return {}
     build = index_dir / "builds" / build_id
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        tokens = [json.loads(ln) for ln in (build / "chunk_tokens.jsonl").read_text(encoding="utf-8").splitlines()]
-        keys = json.loads((build / "chunk_keys.json").read_text(encoding="utf-8"))
-        server = manifest.get("chroma") if manifest.get("chroma", "embedded") != "embedded" else None
-        got = ChromaStore(build / "chroma", None, server).store._collection.get(include=["embeddings"])
-    except (OSError, ValueError, KeyError) as exc:
-        log.info("no reusable chunks in %s: %s", build, exc)
+        docs = [Document(**json.loads(ln)) for ln in
+                (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
+        clauses: dict[str, list[Clause]] = {}
+        for ln in (build / "clauses.jsonl").read_text(encoding="utf-8").splitlines():
+            if ln:
+                c = clause_from_json(json.loads(ln))
+                clauses.setdefault(c.doc_id, []).append(c)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.info("no reusable documents in %s: %s", build, exc)
         return {}
-    vectors = dict(zip((int(i) for i in got["ids"]), got["embeddings"]))
-    return {k: (tokens[i], np.asarray(vectors[i], dtype=np.float32)) for i, k in enumerate(keys) if i in vectors}
+    return {str(Path(d.source_path).resolve()): (d, clauses.get(d.doc_id, [])) for d in docs
+            if d.source_path and d.meta.get("fingerprint")}
 
 
-def _write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
-                 chroma_url: str | None = None, reuse: dict | None = None) -> dict:
-    chunks = [Chunk(i, t) for i, c in enumerate(corpus.clauses) for t in chunk_clause(c)]
-    # Label and heading path go into what is matched: 第十五条 and 数智转型 are words people use.
-    matched = [f"{' '.join(corpus.clauses[ch.clause].heading_path)} {ch.text}" for ch in chunks]
-    keys = [_key(t) for t in matched]
-    reuse = reuse or {}
-    t0 = time.perf_counter()
-    tokens = [reuse[k][0] if k in reuse else seg.words(t) for k, t in zip(keys, matched)]
-    BM25.build(tokens).save(build)
-    with (build / "chunk_tokens.jsonl").open("w", encoding="utf-8") as f:
-        for t in tokens:
-            f.write(json.dumps(t, ensure_ascii=False) + "\n")
-    (build / "chunk_keys.json").write_text(json.dumps(keys), encoding="utf-8")
-    t1 = time.perf_counter()
-    fresh = [i for i, k in enumerate(keys) if k not in reuse]
-    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    if fresh:
-        vectors[fresh] = embedder.embed([matched[i] for i in fresh])
-    for i, k in enumerate(keys):
-        if k in reuse:
-            vectors[i] = reuse[k][1]
-    store = ChromaStore(build / "chroma", embedder, chroma_url)
-    store.add([str(i) for i in range(len(chunks))], [ch.text for ch in chunks], vectors,
-              [corpus.clauses[ch.clause].doc_id for ch in chunks])
-    t2 = time.perf_counter()
-    with (build / "clauses.jsonl").open("w", encoding="utf-8") as f:
-        for c in corpus.clauses:
-            f.write(json.dumps(_clause_to_json(c), ensure_ascii=False) + "\n")
-    (build / "chunks.json").write_text(json.dumps([asdict(ch) for ch in chunks], ensure_ascii=False),
-                                       encoding="utf-8")
-    with (build / "documents.jsonl").open("w", encoding="utf-8") as f:
-        for d in corpus.documents:
-            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
-    manifest = {
-        "format": FORMAT, "embedder": embedder.name, "corpus": corpus.root,
-        "chroma": chroma_url or "embedded", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "documents": len(corpus.documents), "clauses": len(corpus.clauses), "chunks": len(chunks),
-        "errors": [f"{e.path}: {e.reason}" for e in corpus.errors],
-        "seconds": {"lexical": round(t1 - t0, 2), "dense": round(t2 - t1, 2)},
-        "embedded_chunks": len(fresh), "reused_chunks": len(chunks) - len(fresh),
-    }
-    (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                         encoding="utf-8")
-    return manifest
+def live_signatures(index_dir: Path) -> dict:
+    build_id = current_build(index_dir)
+    try:
+        manifest = json.loads((index_dir / "builds" / str(build_id) / "manifest.json").read_text(encoding="utf-8"))
+        return manifest.get("signatures", {}) if manifest.get("format") == FORMAT else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _built_by_us(index_dir: Path) -> bool:
@@ -224,9 +164,11 @@ def build_lock(index_dir: Path, wait_seconds: float = LOCK_WAIT_SECONDS):
 
 
 def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
-                chroma_url: str | None = None, incremental: bool = False) -> dict:
+                chroma_url: str | None = None, incremental: bool = False,
+                signatures: dict | None = None, progress: Progress = no_progress) -> dict:
     """chroma_url: the vectors go to a `chroma run` server (one collection per build) instead of
-    the build folder; the lexical index and clauses stay in the build folder either way."""
+    the build folder; the lexical index and clauses stay in the build folder either way.
+    incremental: words and vectors of unchanged chunks come from the live build."""
     if not corpus.clauses:
         raise IndexUnusable("语料中没有可索引的条款，旧索引保持不变")
     claim_directory(index_dir)
@@ -237,8 +179,11 @@ def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: 
         build = builds / build_id
         build.mkdir()
         try:
-            reuse = reusable_chunks(index_dir) if incremental else None
-            manifest = _write_build(build, corpus, embedder, seg, chroma_url, reuse)
+            prev = _previous_build(index_dir, embedder) if incremental else None
+            manifest = write_build(build, corpus, embedder, seg, chroma_url, prev, signatures, progress)
+            manifest = {"format": FORMAT, "embedder": embedder.name, **manifest}
+            (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
+                                                 encoding="utf-8")
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             if chroma_url:
@@ -250,6 +195,14 @@ def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: 
         _prune(builds, build_id)
     log.info("index built at %s: %s", build, manifest)
     return manifest
+
+
+def _previous_build(index_dir: Path, embedder: Embedder) -> PreviousBuild | None:
+    build_id = current_build(index_dir)
+    prev = PreviousBuild.open(index_dir / "builds" / build_id) if build_id else None
+    if prev is None or prev.manifest.get("format") != FORMAT or prev.manifest.get("embedder") != embedder.name:
+        return None
+    return prev
 
 
 def _prune(builds: Path, current: str) -> None:
@@ -319,9 +272,11 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         raise StaleIndex(f"索引由向量模型 {manifest['embedder']} 构建，当前配置为 {embedder.name}，请重建索引",
                          manifest.get("corpus"))
     try:
-        clauses = [_clause_from_json(json.loads(ln)) for ln in
+        clauses = [clause_from_json(json.loads(ln)) for ln in
                    (build / "clauses.jsonl").read_text(encoding="utf-8").splitlines() if ln]
-        chunks = [Chunk(**d) for d in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
+        chunks = [Chunk(c, t) for c, t in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
+        keys = json.loads((build / "chunk_keys.json").read_text(encoding="utf-8"))
+        vectors = np.load(build / "vectors.npy", mmap_mode="r")
         documents = [Document(**json.loads(ln)) for ln in
                      (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
         bm25 = BM25.load(build)
@@ -334,11 +289,11 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         dense = ChromaStore(build / "chroma", embedder, server)
     except Exception as exc:  # server unreachable or collection missing
         raise IndexUnusable(f"向量库服务器 {server} 无法使用（{type(exc).__name__}: {exc}）") from exc
-    _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint)
-    return Index(build, manifest, documents, clauses, chunks, bm25, dense)
+    _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint)
+    return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors)
 
 
-def _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint) -> None:
+def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint) -> None:
     """Counts agree between the manifest, clauses, chunks, BM25 and Chroma, and the vector index
     answers a query: a damaged index is a clear error, never a silently worse one."""
     problems = []
@@ -350,10 +305,12 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, hint) -> N
         problems.append(f"片段 {len(chunks)} 个，词法索引 {bm25.weights.shape[1]} 个，清单记录 {manifest.get('chunks')} 个")
     if any(ch.clause >= len(clauses) for ch in chunks):
         problems.append("片段指向不存在的条款")
+    if len(keys) != len(chunks) or vectors.shape != (len(chunks), dense.embedder.dim):
+        problems.append(f"片段编号 {len(keys)} 个、向量 {vectors.shape[0]} 个，应为 {len(chunks)} 个")
     try:
         stored = dense.count()
-        if stored != len(chunks):
-            problems.append(f"向量库 {stored} 个片段，应为 {len(chunks)} 个")
+        if stored != manifest.get("vectors"):
+            problems.append(f"向量库 {stored} 个向量，应为 {manifest.get('vectors')} 个")
         elif chunks:
             dense.search(np.ones(dense.embedder.dim, dtype=np.float32), 1)
     except Exception as exc:  # chromadb raises many kinds on damaged HNSW or sqlite files

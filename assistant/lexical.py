@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -19,27 +18,64 @@ class BM25:
     @classmethod
     def build(cls, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> "BM25":
         vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.array([len(d) for d in docs], dtype=np.float64)
-        avgdl = lengths.mean() if len(docs) else 1.0
-        for j, doc in enumerate(docs):
-            for term, tf in Counter(doc).items():
-                rows.append(vocab.setdefault(term, len(vocab)))
-                cols.append(j)
-                tfs.append(tf)
-        tf = np.asarray(tfs, dtype=np.float64)
-        rows_a, cols_a = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-        df = np.bincount(rows_a, minlength=len(vocab))
-        n = len(docs)
+        flat = np.fromiter((vocab.setdefault(t, len(vocab)) for d in docs for t in d), dtype=np.int32)
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in docs], out=offsets[1:])
+        return cls.from_ids(flat, offsets, list(vocab), k1, b)[0]
+
+    @classmethod
+    def from_ids(cls, flat: np.ndarray, offsets: np.ndarray, words: list[str], k1: float = 1.5,
+                 b: float = 0.75) -> tuple["BM25", np.ndarray]:
+        """BM25 from word ids (chunk j's words are flat[offsets[j]:offsets[j+1]]), in numpy:
+        the same weights as build(), without a Python object per word, and built column by
+        column (chunk-major) so the only large temporaries are a few arrays of one entry per
+        (chunk, word) pair. Words no chunk uses are dropped; returns the index and the ids
+        renumbered to its vocabulary."""
+        n = len(offsets) - 1
+        counts = np.diff(offsets)
+        used = np.bincount(flat, minlength=len(words)) > 0 if len(flat) else np.zeros(len(words), bool)
+        renumber = (np.cumsum(used) - 1).astype(np.int32)
+        flat = renumber[flat] if len(flat) else flat.astype(np.int32)
+        size = int(used.sum())
+        pairs = np.repeat(np.arange(n, dtype=np.int64), counts)
+        pairs *= max(size, 1)
+        pairs += flat
+        pairs.sort()  # in place: chunk-major, then word
+        starts = np.flatnonzero(np.concatenate([[True], pairs[1:] != pairs[:-1]])) if len(pairs) else \
+            np.zeros(0, dtype=np.int64)
+        tf = np.diff(np.append(starts, len(pairs))).astype(np.float32)
+        pairs = pairs[starts]
+        del starts
+        rows = (pairs % max(size, 1)).astype(np.int32)
+        per_chunk = np.bincount(pairs // max(size, 1), minlength=n)
+        del pairs
+        df = np.bincount(rows, minlength=size)
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        norm = k1 * (1 - b + b * lengths[cols_a] / avgdl)
-        w = idf[rows_a] * tf * (k1 + 1) / (tf + norm)
-        weights = sparse.csr_matrix((w, (rows_a, cols_a)), shape=(len(vocab), n), dtype=np.float32)
-        return cls(vocab, weights, idf.astype(np.float32))
+        lengths = counts.astype(np.float64)
+        avgdl = lengths.mean() if n and lengths.mean() > 0 else 1.0
+        norm = np.repeat((k1 * (1 - b + b * lengths / avgdl)).astype(np.float32), per_chunk)
+        norm += tf
+        w = idf.astype(np.float32)[rows]
+        w *= tf
+        w *= np.float32(k1 + 1)
+        w /= norm
+        del tf, norm
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(per_chunk, out=indptr[1:])
+        weights = sparse.csc_matrix((w, rows, indptr), shape=(size, n)).tocsr()
+        vocab = {words[u]: i for i, u in enumerate(np.flatnonzero(used))}
+        return cls(vocab, weights, idf.astype(np.float32)), flat
 
     def term_idf(self, term: str) -> float:
         i = self.vocab.get(term)
         return float(self.idf[i]) if i is not None else 0.0
+
+    def chunk_frequency(self, term: str) -> int:
+        """How many chunks hold the word; a word that is not one of the index's words: all."""
+        i = self.vocab.get(term)
+        if i is None:
+            return self.weights.shape[1]
+        return int(self.weights.indptr[i + 1] - self.weights.indptr[i])
 
     def max_idf(self) -> float:
         return float(self.idf.max()) if len(self.idf) else 1.0

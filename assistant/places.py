@@ -49,10 +49,20 @@ class Gazetteer:
         return sorted(found, key=lambda p: p.start)
 
     def region_of(self, doc: Document) -> str | None:
-        """The region a document is for: its metadata, else the place its title starts with."""
+        """The region a document is for: its metadata, else the place its title starts with,
+        else the folder it was filed in (…/河南/鹤壁市…条例.md), else the body that made it
+        (the first place in the issuer or adoption lines: 东营市人民代表大会 → 山东)."""
         declared = str(doc.meta.get("region") or "")
         for text in (declared, doc.title):
             places = self.find(text)
             if places and places[0].start <= 2:  # 北京市…, 关于北京市… (not 京津冀 in the middle)
+                return places[0].region
+        folder = Path(doc.source_path).parent.name if doc.source_path else ""
+        if folder in self.names:
+            return self.names[folder]
+        makers = [str(doc.meta.get("issuer") or ""), *(str(h) for h in (doc.meta.get("history") or [])[:2])]
+        for text in makers:
+            places = self.find(text)
+            if places:
                 return places[0].region
         return None

@@ -19,6 +19,10 @@ class Settings:
     max_question_chars: int = 500
     min_coverage: float = 0.7  # evidence.MIN_COVERAGE, calibrated by `python -m evals calibrate`
     chroma_url: str | None = None  # a `chroma run` server (ASSISTANT_CHROMA_URL); None = embedded
+    # Where the callers are: with documents of this region loaded besides the policy, other
+    # regions' documents answer only questions that name their region (ASSISTANT_HOME_REGION;
+    # "" turns this off).
+    home_region: str = "北京"
     llm: str = ""  # "openai" turns on an OpenAI-compatible model; "" = offline answerer only
     llm_model: str = ""
     llm_base_url: str = ""
@@ -43,6 +47,8 @@ class Settings:
             s = replace(s, embedder=env["ASSISTANT_EMBEDDER"])
         if env.get("ASSISTANT_CHROMA_URL"):
             s = replace(s, chroma_url=env["ASSISTANT_CHROMA_URL"].rstrip("/"))
+        if "ASSISTANT_HOME_REGION" in env:
+            s = replace(s, home_region=env["ASSISTANT_HOME_REGION"].strip())
         if env.get("ASSISTANT_LLM"):
             s = replace(s, llm=env["ASSISTANT_LLM"].strip().lower(),
                         llm_model=env.get("ASSISTANT_LLM_MODEL", "") or "default",

@@ -11,7 +11,10 @@ from .embedders import Embedder
 
 log = logging.getLogger(__name__)
 COLLECTION = "clauses"
-BATCH = 4000  # below chromadb's max batch size
+# A lighter graph than Chroma's default (ef_construction 100): measured on the 112k vectors of the
+# full corpus, recall@20 0.995 vs 0.998 for 40% less build CPU.
+HNSW = {"space": "cosine", "ef_construction": 40, "max_neighbors": 16}
+BATCH = 5000  # at most; the client's max batch size wins (5461 embedded here)
 
 
 class _LangChainEmbeddings:
@@ -55,7 +58,11 @@ class ChromaStore:
         self.client = _client(path, server_url)
         self.store = Chroma(collection_name=name, client=self.client,
                             embedding_function=_LangChainEmbeddings(embedder),
-                            collection_metadata={"hnsw:space": "cosine"})
+                            collection_configuration={"hnsw": HNSW})
+        try:
+            self.batch = min(BATCH, int(self.client.get_max_batch_size()))
+        except Exception:  # an older server without the call
+            self.batch = 1000
 
     @staticmethod
     def drop_server_collection(server_url: str, build_id: str) -> None:
@@ -64,23 +71,32 @@ class ChromaStore:
         except Exception as exc:  # a missing collection or an unreachable server: nothing to free
             log.info("could not drop %s on %s: %s", build_id, server_url, exc)
 
-    def add(self, ids: list[str], texts: list[str], vectors: np.ndarray,
-            doc_ids: list[str] | None = None) -> None:
-        """Add chunks with precomputed vectors (so the embedder runs once, in batches)."""
+    def add(self, ids: list[str], vectors: np.ndarray, done=None) -> None:
+        """Vectors under their chunk keys, in batches. Only vectors: the chunk text and its clause
+        live in the build folder beside the lexical index, and Chroma's document store and
+        metadata indexes would double the time of a full build (measured: 0.6 vs 0.3 ms a vector)."""
         collection = self.store._collection  # the vectors are ours; LangChain would re-embed
-        docs = doc_ids or [""] * len(ids)
-        for i in range(0, len(ids), BATCH):
-            collection.add(ids=ids[i:i + BATCH], documents=texts[i:i + BATCH],
-                           embeddings=vectors[i:i + BATCH].tolist(),
-                           metadatas=[{"chunk": int(x), "doc": d}
-                                      for x, d in zip(ids[i:i + BATCH], docs[i:i + BATCH])])
+        for i in range(0, len(ids), self.batch):
+            collection.add(ids=ids[i:i + self.batch], embeddings=vectors[i:i + self.batch])
+            if done is not None:
+                done(min(i + self.batch, len(ids)))
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), self.batch):
+            self.store._collection.delete(ids=ids[i:i + self.batch])
+
+    def close(self) -> None:
+        """Release this client's share of Chroma's in-process system (its loaded index)."""
+        try:
+            self.client.close()
+        except Exception as exc:  # closing twice or a server gone: nothing left to free
+            log.info("closing chroma client: %s", exc)
 
     def count(self) -> int:
         return self.store._collection.count()
 
-    def search(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
-        """Chunk numbers with cosine similarity, best first; optionally within some documents."""
-        where = {"doc": {"$in": doc_ids}} if doc_ids else None
-        docs = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k,
-                                                                            filter=where)
-        return [(int(doc.metadata["chunk"]), 1.0 - float(dist)) for doc, dist in docs]
+    def search(self, vector: np.ndarray, k: int, ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """Chunk keys with cosine similarity, best first; optionally only among some keys."""
+        got = self.store._collection.query(query_embeddings=[vector], n_results=k, ids=ids,
+                                           include=["distances"])
+        return [(key, 1.0 - float(dist)) for key, dist in zip(got["ids"][0], got["distances"][0])]

@@ -36,13 +36,14 @@ class Baseline:
         embedder = bot.toolkit.embedder
         self.store = ChromaStore(Path(self._tmp.name), embedder)
         texts = [t for t, _ in self.chunks]
-        self.store.add([str(i) for i in range(len(texts))], texts, embedder.embed(texts))
+        self.store.add([str(i) for i in range(len(texts))], embedder.embed(texts))
         self.embedder = embedder
 
     def ask(self, question: str) -> tuple[list[str], str, float]:
         t0 = time.perf_counter()
         found = self.store.search(self.embedder.embed([question or " "])[0], TOP_K)
         elapsed = (time.perf_counter() - t0) * 1000
+        found = [(int(i), sim) for i, sim in found]
         cited = [self.chunks[i][1] for i, _ in found]
         return cited, "\n".join(self.chunks[i][0] for i, _ in found), elapsed
 
