@@ -62,6 +62,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class ProgressBars:
+    """Progress of long work on stderr: a tqdm bar per stage on a terminal, one line per finished
+    stage otherwise (logs). Called from the build thread and Chroma's writer thread alike."""
+
+    def __init__(self, stream=None, min_total: int = 200):
+        import threading
+
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.min_total = min_total
+        self.bars: dict = {}
+        self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        import time
+
+        if total < self.min_total:
+            return
+        with self.lock:
+            self.started.setdefault(stage, time.perf_counter())
+            if self.tty:
+                from tqdm import tqdm
+
+                bar = self.bars.get(stage)
+                if bar is None:
+                    bar = self.bars[stage] = tqdm(total=total, desc=stage, file=self.stream,
+                                                  position=len(self.bars), leave=True, unit="项")
+                bar.update(done - bar.n)
+                if done >= total:
+                    bar.close()
+            elif done >= total and stage not in self.bars:
+                self.bars[stage] = True
+                print(f"{stage}：{total} 项，用时 {time.perf_counter() - self.started[stage]:.1f} 秒",
+                      file=self.stream, flush=True)
+
+
 def _settings(args) -> Settings:
     return Settings.from_env(index_dir=getattr(args, "index", None))
 
@@ -91,7 +128,7 @@ def cmd_index(args) -> int:
     toolkit = Toolkit.load(settings)
     before = _document_ids(settings.index_dir)
     try:
-        manifest = toolkit.build(corpus, settings.index_dir)
+        manifest = toolkit.build(corpus, settings.index_dir, progress=ProgressBars())
     except IndexUnusable as exc:
         print(f"索引构建失败：{exc}", file=sys.stderr)
         return 2
@@ -258,7 +295,7 @@ def cmd_corpus(args) -> int:
             excluded.add(args.doc_id)  # an operator's file: left in place, left out of the index
     (index_dir / "excluded.json").write_text(json.dumps(sorted(excluded), ensure_ascii=False), encoding="utf-8")
     t0 = time.perf_counter()
-    manifest = toolkit.build(roots, index_dir, incremental=True, exclude=excluded)
+    manifest = toolkit.build(roots, index_dir, incremental=True, exclude=excluded, progress=ProgressBars())
     print(f"已更新索引：{manifest['documents']} 份文档、{manifest['clauses']} 个条款；重新计算 "
           f"{manifest['embedded_chunks']} 个片段，沿用 {manifest['reused_chunks']} 个；用时 "
           f"{time.perf_counter() - t0:.1f} 秒", file=sys.stderr)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .calc_router import Routed, route
-from .evidence import FIGURE, MONEY_FIGURE, QueryTerms, assess, best_sentences, query_terms
+from .evidence import FIGURE, FUNCTION_WORD_RATE, MONEY_FIGURE, QueryTerms, assess, best_sentences, query_terms
 from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
@@ -108,20 +108,24 @@ class Answerer:
         self._vocabulary = self.lexicon.vocabulary()
         self.reader = Reader(self.lexicon, self.rules, self.gazetteer, self.index.documents)
         self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
-        self.default_docs = self._home_documents()
         self._primary = set(self.index.primary_doc_ids())
+        self._home_cache: dict[frozenset, list[str] | None] = {}
 
-    def _home_documents(self) -> list[str] | None:
+    def _home_documents(self, callers: frozenset[str] = frozenset()) -> list[str] | None:
         """The documents a question naming no region is answered from: with the home region's
         own documents loaded besides the policy (北京's regulations), a Shanghai or Henan rule
         is not the caller's rule, so other regions' documents wait until the question names
-        their region. With none loaded, every document an operator added answers. None: all."""
-        home = self.settings.home_region
-        primary = set(self.index.primary_doc_ids())
-        if not home or not any(r == home and d not in primary for d, r in self.region_of.items()):
-            return None
-        docs = [d for d, r in self.region_of.items() if r in (None, home) or d in primary]
-        return docs if len(docs) < len(self.region_of) else None
+        their region, or the caller says they are there (我们在河南). With none of the home
+        region's loaded, every document an operator added answers. None: all."""
+        if callers not in self._home_cache:
+            home = self.settings.home_region
+            ours = {home} | set(callers)
+            docs = None
+            if home and any(r == home and d not in self._primary for d, r in self.region_of.items()):
+                docs = [d for d, r in self.region_of.items() if r is None or r in ours or d in self._primary]
+                docs = docs if len(docs) < len(self.region_of) else None
+            self._home_cache[callers] = docs
+        return self._home_cache[callers]
 
     # ---- entry point -------------------------------------------------------------------
     def answer(self, raw_question: str, history: list | tuple = ()) -> Answer:
@@ -177,7 +181,8 @@ class Answerer:
         if region_docs:
             terms = self._without_places(terms)
         doc_ids = [named.document.doc_id] if named is not None else region_docs
-        hits = self._search(context, terms, doc_ids)
+        home = self._home_documents(frozenset(p.region for p in query.context.places))
+        hits = self._search(context, terms, doc_ids, home)
         # A question naming a loaded document, or a region only some documents are for, is
         # answered from their best clause (a missing must-match topic still declines).
         return self._compose(ask.text, context, terms, hits, routed, bool(doc_ids), named is not None)
@@ -185,10 +190,12 @@ class Answerer:
     def _without_places(self, terms: QueryTerms) -> QueryTerms:
         """A region the question names chooses the documents; it is not a topic a clause must
         cover (广东省 turns up in any Guangdong clause)."""
-        def is_place(word: str) -> bool:
-            bare = word.rstrip("市省区县")
-            return any(p.start == 0 and p.end >= len(bare) for p in self.gazetteer.find(word))
-        return replace(terms, terms=[t for t in terms.terms if not is_place(t.word)])
+        return replace(terms, terms=[t for t in terms.terms if not self._is_place(t.word)])
+
+    def _is_place(self, word: str) -> bool:
+        """深圳, 深圳市, 广东省: a place name, whole."""
+        bare = word.rstrip("市省区县")
+        return any(p.start == 0 and p.end >= len(bare) for p in self.gazetteer.find(word))
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""
@@ -249,15 +256,17 @@ class Answerer:
                       short=speakable("".join(shorts)) if len(kept) == 1 else "".join(
                           speakable(s) for s in shorts if s), more_calculations=calculations[1:])
 
-    def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None):
+    def _search(self, context: str, terms: QueryTerms, doc_ids: list[str] | None = None,
+                home: list[str] | None = None):
         """The policy documents first; a regulation only when it covers the question clearly better.
-        doc_ids: the documents the question names (by title or region), searched alone."""
+        doc_ids: the documents the question names (by title or region), searched alone.
+        home: the documents a question naming none is answered from (None: all)."""
         expanded = self.lexicon.expand(context, CONTEXT_TERMS)
         if doc_ids:
             return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
-        everything = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=self.default_docs)
+        everything = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=home)
         primary = self.index.primary_doc_ids()
-        if not primary or len(primary) == len(self.default_docs or self.index.documents):
+        if not primary or len(primary) == len(home or self.index.documents):
             return everything
         policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
         p_cov = assess(terms, [h.clause for h in policy[:3]], self.settings.min_coverage)
@@ -281,7 +290,7 @@ class Answerer:
         """named: the search was limited to the documents the question names (by title or by
         region); a title answers from its best article, a region needs some words covered."""
         top = [h.clause for h in hits[:3]]
-        if not named_document_asked and routed is None and hits and self._incidental(terms, hits[0].clause):
+        if not named and routed is None and hits and self._incidental(question, terms, hits[0].clause):
             return self._decline((), ())
         coverage = assess(terms, top, self.settings.min_coverage)
         if named and hits and (named_document_asked or coverage.score >= REGION_COVERAGE):
@@ -300,19 +309,38 @@ class Answerer:
             answer.short = caveat + answer.short
         return answer
 
-    def _incidental(self, terms: QueryTerms, clause: Clause) -> bool:
-        """A regulation the question does not name answers only when it is about the question's
-        topic: a topic word in its title or the clause's headings, or one so rare in the index
-        that finding it is itself the evidence. Among 1,900 regulations a common word (个人所得税,
-        天气, 营业执照) turns up in clauses about something else (院前急救, 气象台站)."""
+    def _incidental(self, question: str, terms: QueryTerms, clause: Clause) -> bool:
+        """A regulation the question does not name answers only when it is about what is asked:
+        a word of the question in its title or the clause's headings (中小企业 in 促进中小企业
+        发展条例), or a topic word so rare in the index that finding it is itself the evidence.
+        Among 1,900 regulations a common word (个人所得税, 营业执照) turns up in clauses about
+        something else (院前急救, 营商环境)."""
         if clause.doc_id in self._primary or not terms.terms:
             return False
         about = clause.doc_title + "".join(clause.heading_path)
-        if any(t.found_in(about) for t in terms.terms):
+        if any(t.found_in(about) for t in terms.terms) or \
+                any(w in about for w in self._naming_words(question)):
             return False
         body = clause.label + clause.text
         return not any(self.index.bm25.chunk_frequency(t.word.lower()) <= SPECIFIC_CHUNKS
                        for t in terms.terms if t.found_in(body))
+
+    def _naming_words(self, question: str) -> list[str]:
+        """The question's words that could name a document's subject: words the documents use,
+        not the legal language's function words, not places, not bare generic words (企业, 办法)
+        though a longer one (中小企业) names a subject."""
+        out = []
+        for word, _, _ in self.seg.terms(question):
+            if len(word) < 2 or not self.index.bm25.term_idf(word.lower()):
+                continue
+            if word in self.lexicon.generic and len(word) < 3:
+                continue
+            if self.stats.regulation.get(word, 0) > FUNCTION_WORD_RATE * self.stats.regulation_total:
+                continue
+            if self._is_place(word):
+                continue
+            out.append(word)
+        return out
 
     def _answer_covered(self, question, context, terms: QueryTerms, hits, routed, coverage) -> Answer:
         rule_clause = self._rule_clause(routed)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .build import Chunk, PreviousBuild, chunk_clause, clause_from_json, write_build
+from .build import Chunk, PreviousBuild, chunk_clause, clause_from_json, read_json, read_jsonl, write_build
 from .corpus import LoadedCorpus
 from .embedders import Embedder
 from .lexical import BM25
@@ -95,13 +95,11 @@ def previous_documents(index_dir: Path) -> dict[str, tuple[Document, list[Clause
         return {}
     build = index_dir / "builds" / build_id
     try:
-        docs = [Document(**json.loads(ln)) for ln in
-                (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
+        docs = [Document(**d) for d in read_jsonl(build / "documents.jsonl")]
         clauses: dict[str, list[Clause]] = {}
-        for ln in (build / "clauses.jsonl").read_text(encoding="utf-8").splitlines():
-            if ln:
-                c = clause_from_json(json.loads(ln))
-                clauses.setdefault(c.doc_id, []).append(c)
+        for d in read_jsonl(build / "clauses.jsonl"):
+            c = clause_from_json(d)
+            clauses.setdefault(c.doc_id, []).append(c)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("no reusable documents in %s: %s", build, exc)
         return {}
@@ -272,13 +270,11 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         raise StaleIndex(f"索引由向量模型 {manifest['embedder']} 构建，当前配置为 {embedder.name}，请重建索引",
                          manifest.get("corpus"))
     try:
-        clauses = [clause_from_json(json.loads(ln)) for ln in
-                   (build / "clauses.jsonl").read_text(encoding="utf-8").splitlines() if ln]
-        chunks = [Chunk(c, t) for c, t in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
-        keys = json.loads((build / "chunk_keys.json").read_text(encoding="utf-8"))
+        clauses = [clause_from_json(d) for d in read_jsonl(build / "clauses.jsonl")]
+        chunks = [Chunk(c, t) for c, t in read_json(build / "chunks.json")]
+        keys = read_json(build / "chunk_keys.json")
         vectors = np.load(build / "vectors.npy", mmap_mode="r")
-        documents = [Document(**json.loads(ln)) for ln in
-                     (build / "documents.jsonl").read_text(encoding="utf-8").splitlines() if ln]
+        documents = [Document(**d) for d in read_jsonl(build / "documents.jsonl")]
         bm25 = BM25.load(build)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexUnusable(f"索引已损坏：{build}（{type(exc).__name__}: {exc}）。{hint}") from exc

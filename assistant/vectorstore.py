@@ -1,4 +1,9 @@
-"""Dense retrieval in Chroma, through LangChain's Chroma vector store. The only Chroma module."""
+"""Dense retrieval in Chroma (embedded, or a `chroma run` server). The only Chroma module.
+
+The chromadb client directly, not langchain_chroma: our vectors are computed in batches before
+they are stored, the searches pass ids, and importing langchain_chroma costs ~4 s per process
+(a `corpus add` takes seconds in all). LangChain meets retrieval in assistant/chain.py.
+"""
 from __future__ import annotations
 
 import logging
@@ -15,19 +20,6 @@ COLLECTION = "clauses"
 # full corpus, recall@20 0.995 vs 0.998 for 40% less build CPU.
 HNSW = {"space": "cosine", "ef_construction": 40, "max_neighbors": 16}
 BATCH = 5000  # at most; the client's max batch size wins (5461 embedded here)
-
-
-class _LangChainEmbeddings:
-    """Adapts our Embedder to LangChain's Embeddings interface (duck-typed)."""
-
-    def __init__(self, embedder: Embedder):
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed([text])[0].tolist()
 
 
 def _client(path: Path, server_url: str | None):
@@ -51,14 +43,12 @@ class ChromaStore:
     """Embedded (a folder of the build) or, with server_url, a collection on a `chroma run` server."""
 
     def __init__(self, path: Path, embedder: Embedder, server_url: str | None = None):
-        from langchain_chroma import Chroma
-
         self.embedder, self.server_url = embedder, server_url
         name = server_collection(path.parent.name) if server_url else COLLECTION
         self.client = _client(path, server_url)
-        self.store = Chroma(collection_name=name, client=self.client,
-                            embedding_function=_LangChainEmbeddings(embedder),
-                            collection_configuration={"hnsw": HNSW})
+        # No embedding function: Chroma never embeds, it stores and searches our vectors.
+        self.collection = self.client.get_or_create_collection(name, configuration={"hnsw": HNSW},
+                                                               embedding_function=None)
         try:
             self.batch = min(BATCH, int(self.client.get_max_batch_size()))
         except Exception:  # an older server without the call
@@ -75,7 +65,7 @@ class ChromaStore:
         """Vectors under their chunk keys, in batches. Only vectors: the chunk text and its clause
         live in the build folder beside the lexical index, and Chroma's document store and
         metadata indexes would double the time of a full build (measured: 0.6 vs 0.3 ms a vector)."""
-        collection = self.store._collection  # the vectors are ours; LangChain would re-embed
+        collection = self.collection
         for i in range(0, len(ids), self.batch):
             collection.add(ids=ids[i:i + self.batch], embeddings=vectors[i:i + self.batch])
             if done is not None:
@@ -83,7 +73,7 @@ class ChromaStore:
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), self.batch):
-            self.store._collection.delete(ids=ids[i:i + self.batch])
+            self.collection.delete(ids=ids[i:i + self.batch])
 
     def close(self) -> None:
         """Release this client's share of Chroma's in-process system (its loaded index)."""
@@ -93,10 +83,10 @@ class ChromaStore:
             log.info("closing chroma client: %s", exc)
 
     def count(self) -> int:
-        return self.store._collection.count()
+        return self.collection.count()
 
     def search(self, vector: np.ndarray, k: int, ids: list[str] | None = None) -> list[tuple[str, float]]:
         """Chunk keys with cosine similarity, best first; optionally only among some keys."""
-        got = self.store._collection.query(query_embeddings=[vector], n_results=k, ids=ids,
+        got = self.collection.query(query_embeddings=[vector], n_results=k, ids=ids,
                                            include=["distances"])
         return [(key, 1.0 - float(dist)) for key, dist in zip(got["ids"][0], got["distances"][0])]
