@@ -48,8 +48,7 @@ class BM25:
         w *= np.float32(k1 + 1)
         w /= norm
         del norm
-        weights = sparse.csc_matrix((w, ids, offsets), shape=(size, n)).tocsr()
-        weights.sort_indices()
+        weights = sparse.csc_matrix((w, ids, offsets), shape=(size, n)).tocsr()  # sorted by scipy
         vocab = {words[u]: i for i, u in enumerate(np.flatnonzero(used))}
         return cls(vocab, weights, idf.astype(np.float32)), ids
 
