@@ -185,7 +185,8 @@ class Answerer:
         hits = self._search(context, terms, doc_ids, home)
         # A question naming a loaded document, or a region only some documents are for, is
         # answered from their best clause (a missing must-match topic still declines).
-        return self._compose(ask.text, context, terms, hits, routed, bool(doc_ids), named is not None)
+        return self._compose(ask.text, context, terms, hits, routed, bool(doc_ids), named is not None,
+                             message=query.text)
 
     def _without_places(self, terms: QueryTerms) -> QueryTerms:
         """A region the question names chooses the documents; it is not a topic a clause must
@@ -286,7 +287,7 @@ class Answerer:
 
     # ---- composition -------------------------------------------------------------------
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None,
-                 named: bool = False, named_document_asked: bool = False) -> Answer:
+                 named: bool = False, named_document_asked: bool = False, message: str = "") -> Answer:
         """named: the search was limited to the documents the question names (by title or by
         region); a title answers from its best article, a region needs some words covered."""
         top = [h.clause for h in hits[:3]]
@@ -300,14 +301,25 @@ class Answerer:
             caveat = "原文未提及" + "、".join(f"“{m}”" for m in coverage.must_missing) + "。"
         elif coverage.must_missing:
             return self._decline((), coverage.must_missing)
-        if not terms.terms and named and not named_document_asked and routed is None:
-            return self._decline((), ())  # 上海的专精特新企业有什么补贴: nothing but the region asked
+        if named and not named_document_asked and routed is None:
+            if self._qualification_unsaid(message or question, top[:1]):
+                return self._decline((), ())
+            if not terms.terms and hits:  # 上海的企业有什么规定: the region's best clause
+                return self._lookup_answer(question, terms, hits)
         answer = self._answer_covered(question, context, terms, hits, routed, coverage)
         if caveat and not answer.refused:
             head, sep, rest = answer.text.partition("\n")
             answer.text = head + caveat + sep + rest
             answer.short = caveat + answer.short
         return answer
+
+    @staticmethod
+    def _qualification_unsaid(question: str, clauses: list[Clause]) -> bool:
+        """Asked about another region's documents, the policy's qualification words are the topic
+        (上海的专精特新企业有什么补贴): a region's clauses that never say them do not answer."""
+        said = [t for t in CONTEXT_TERMS if t in question]
+        text = "".join(c.text for c in clauses)
+        return bool(said) and not any(t in text for t in said)
 
     def _incidental(self, question: str, terms: QueryTerms, clause: Clause) -> bool:
         """A regulation the question does not name answers only when it is about what is asked:
