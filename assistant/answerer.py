@@ -290,9 +290,12 @@ class Answerer:
                  named: bool = False, named_document_asked: bool = False, message: str = "") -> Answer:
         """named: the search was limited to the documents the question names (by title or by
         region); a title answers from its best article, a region needs some words covered."""
+        if not named and routed is None and hits:
+            # An unnamed regulation whose match is incidental neither answers nor helps cover.
+            hits = [h for h in hits if not self._incidental(question, terms, h.clause)]
+            if not hits:
+                return self._decline((), ())
         top = [h.clause for h in hits[:3]]
-        if not named and routed is None and hits and self._incidental(question, terms, hits[0].clause):
-            return self._decline((), ())
         coverage = assess(terms, top, self.settings.min_coverage)
         if named and hits and (named_document_asked or coverage.score >= REGION_COVERAGE):
             coverage = replace(coverage, anchored=True)  # the document asked about answers
