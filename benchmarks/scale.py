@@ -31,6 +31,12 @@ NEW_DOCUMENT = ROOT / "tests" / "fixtures" / "documents" / "河南省专利保�
 sys.path.insert(0, str(ROOT))
 
 
+NOTES = ("Peak RSS is the assistant's process during the build (in server mode the `chroma run` "
+         "process is not counted; on disk counts its data folder). One document: a Word file added "
+         "with `corpus add` semantics (incremental build). In server mode every build is a new "
+         "collection, so an add sends all vectors again (from vectors.npy, not re-embedded).")
+
+
 def _questions() -> list[str]:
     rows = [json.loads(ln) for name in ("lookup", "calc", "refuse")
             for ln in (ROOT / "evals" / "sets" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if ln]
@@ -174,7 +180,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale.md").write_text(
         f"`benchmarks/scale.py --sizes {args.sizes} --modes {args.modes}`, {time.strftime('%Y-%m-%d')}, "
-        "2 cores:\n\n" + "\n".join(lines) + "\n\n![build and query time](scale.svg)\n", encoding="utf-8")
+        "2 cores:\n\n" + "\n".join(lines) + "\n\n" + NOTES + "\n\n![build and query time](scale.svg)\n",
+        encoding="utf-8")
     if rows:
         (RESULTS / "scale.svg").write_text(svg(rows), encoding="utf-8")
     print(f"\nwritten: {RESULTS / 'scale.md'}, {RESULTS / 'scale.svg'}")
