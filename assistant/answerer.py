@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass, replace
 
 from .calc_router import Routed, route
-from .evidence import FIGURE, FUNCTION_WORD_RATE, MONEY_FIGURE, QueryTerms, assess, best_sentences, query_terms
+from .evidence import (FIGURE, MONEY_FIGURE, QueryTerms, assess, best_sentences, is_function_word,
+                       query_terms)
 from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
@@ -108,7 +109,8 @@ class Answerer:
         self._vocabulary = self.lexicon.vocabulary()
         self.reader = Reader(self.lexicon, self.rules, self.gazetteer, self.index.documents)
         self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
-        self._primary = set(self.index.primary_doc_ids())
+        self._primary_ids = self.index.primary_doc_ids()  # read per question: computed once
+        self._primary = set(self._primary_ids)
         self._home_cache: dict[frozenset, list[str] | None] = {}
 
     def _home_documents(self, callers: frozenset[str] = frozenset()) -> list[str] | None:
@@ -191,19 +193,14 @@ class Answerer:
     def _without_places(self, terms: QueryTerms) -> QueryTerms:
         """A region the question names chooses the documents; it is not a topic a clause must
         cover (广东省 turns up in any Guangdong clause)."""
-        return replace(terms, terms=[t for t in terms.terms if not self._is_place(t.word)])
-
-    def _is_place(self, word: str) -> bool:
-        """深圳, 深圳市, 广东省: a place name, whole."""
-        bare = word.rstrip("市省区县")
-        return any(p.start == 0 and p.end >= len(bare) for p in self.gazetteer.find(word))
+        return replace(terms, terms=[t for t in terms.terms if not self.gazetteer.is_place(t.word)])
 
     def _region_docs(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""
         wanted = {p.region for p in regions}
         docs = [d for d, r in self.region_of.items() if r in wanted]
-        return docs if docs and len(docs) < len(self.index.documents) and not set(docs) & set(
-            self.index.primary_doc_ids()) else None
+        return docs if docs and len(docs) < len(self.index.documents) and not set(docs) & self._primary \
+            else None
 
     def _scope_verdict(self, query: Query) -> Answer | None:
         """区级, 省级 or not yet recognised: the policy's scope clause rules the enterprise out."""
@@ -266,7 +263,7 @@ class Answerer:
         if doc_ids:
             return self.retriever.search(expanded, k=self.settings.top_k, doc_ids=doc_ids)
         everything = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=home)
-        primary = self.index.primary_doc_ids()
+        primary = self._primary_ids
         if not primary or len(primary) == len(home or self.index.documents):
             return everything
         policy = self.retriever.search(expanded, k=self.settings.top_k, doc_ids=primary)
@@ -292,7 +289,8 @@ class Answerer:
         region); a title answers from its best article, a region needs some words covered."""
         if not named and routed is None and hits:
             # An unnamed regulation whose match is incidental neither answers nor helps cover.
-            hits = [h for h in hits if not self._incidental(question, terms, h.clause)]
+            naming = self._naming_words(question)
+            hits = [h for h in hits if not self._incidental(naming, terms, h.clause)]
             if not hits:
                 return self._decline((), ())
         top = [h.clause for h in hits[:3]]
@@ -324,17 +322,17 @@ class Answerer:
         text = "".join(c.text for c in clauses)
         return bool(said) and not any(t in text for t in said)
 
-    def _incidental(self, question: str, terms: QueryTerms, clause: Clause) -> bool:
+    def _incidental(self, naming: list[str], terms: QueryTerms, clause: Clause) -> bool:
         """A regulation the question does not name answers only when it is about what is asked:
         a word of the question in its title or the clause's headings (中小企业 in 促进中小企业
         发展条例), or a topic word so rare in the index that finding it is itself the evidence.
         Among 1,900 regulations a common word (个人所得税, 营业执照) turns up in clauses about
-        something else (院前急救, 营商环境)."""
+        something else (院前急救, 营商环境). naming: the question's _naming_words."""
         if clause.doc_id in self._primary or not terms.terms:
             return False
         about = clause.doc_title + "".join(clause.heading_path)
         if any(t.found_in(about) for t in terms.terms) or \
-                any(w in about for w in self._naming_words(question)):
+                any(w in about for w in naming):
             return False
         body = clause.label + clause.text
         return not any(self.index.bm25.chunk_frequency(t.word.lower()) <= SPECIFIC_CHUNKS
@@ -350,9 +348,7 @@ class Answerer:
                 continue
             if word in self.lexicon.generic and len(word) < 3:
                 continue
-            if self.stats.regulation.get(word, 0) > FUNCTION_WORD_RATE * self.stats.regulation_total:
-                continue
-            if self._is_place(word):
+            if is_function_word(word, self.stats) or self.gazetteer.is_place(word):
                 continue
             out.append(word)
         return out

@@ -1,10 +1,10 @@
-"""Writing one build: chunks → words (jieba, in worker processes) and vectors (Chroma, filled
-by a background thread), reusing what the previous build computed for text that did not change.
+"""Writing one build: chunks → words (jieba_fast_dat) and vectors (Chroma, filled by a
+background thread), reusing what the previous build computed for text that did not change.
 
-Why this shape: at full size (1,900 regulations, ~110k chunks) jieba is ~50 CPU-seconds and
-Chroma's add ~35; Chroma's Rust add releases the GIL, so the two run side by side on the two
-cores. Words are stored as integer ids (a flat array), never as lists of Python strings, which is
-what kept the old build at 1.5 GB.
+Why this shape: at full size (1,900 regulations, ~110k chunks) Chroma's add is ~30 CPU-seconds
+and releases the GIL, so it runs beside the main thread's word cutting on the other core. Words
+are stored as integer ids (flat arrays), never as lists of Python strings, which is what kept the
+old build at 1.5 GB.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CHUNK_CHARS = 150
 EMBED_BATCH = 2048
 REUSE_STORE_SHARE = 0.5  # copy the previous embedded store when this share of documents is unchanged
+
 
 class Chunk(NamedTuple):  # a tuple: 110k of them are made per build and per index open
     clause: int  # position in the clause list
@@ -113,14 +114,19 @@ class PreviousBuild:
             return None
         if not len(keys) == len(offsets) - 1 == vectors.shape[0] == len(chunks):
             return None
-        vocab = [""] * len(vocab_map)
-        for word, i in vocab_map.items():
-            vocab[i] = word
+        vocab = _by_id(vocab_map)
         position: dict[str, int] = {}
         for i, k in enumerate(keys):
             position.setdefault(k, i)
         return cls(build, manifest, keys, vocab, token_ids, counts, offsets, vectors, position, chunks, spans)
 
+
+def _by_id(ids: dict[str, int]) -> list[str]:
+    """word → id as a list of words by id."""
+    out = [""] * len(ids)
+    for word, i in ids.items():
+        out[i] = word
+    return out
 
 
 class _Vocabulary:
@@ -132,10 +138,7 @@ class _Vocabulary:
         return np.fromiter((ids.setdefault(w, len(ids)) for w in words), dtype=np.int32)
 
     def words(self) -> list[str]:
-        out = [""] * len(self.ids)
-        for w, i in self.ids.items():
-            out[i] = w
-        return out
+        return _by_id(self.ids)
 
 
 class _Rows:

@@ -65,11 +65,16 @@ MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*
 _ALTERNATIVE = re.compile(r"还是|或者|或是|而不是|不是按")
 
 
+def is_function_word(word: str, stats: WordStats) -> bool:
+    """One of the legal language's own function words (应当, 或者, 规定): never a topic."""
+    return stats.regulation.get(word, 0) > FUNCTION_WORD_RATE * stats.regulation_total
+
+
 def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -> float:
     """How much a question word is about a topic (1) rather than context (0)."""
     if word in lexicon.vocabulary():
         return 1.0  # the policy's own terms and their known aliases
-    if stats.regulation.get(word, 0) > FUNCTION_WORD_RATE * stats.regulation_total:
+    if is_function_word(word, stats):
         return 0.0
     if not seg.is_dictionary_word(word) and word not in stats.regulation:
         return FRAGMENT_SHARE

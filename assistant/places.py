@@ -48,6 +48,11 @@ class Gazetteer:
                 start = text.find(name, end)
         return sorted(found, key=lambda p: p.start)
 
+    def is_place(self, word: str) -> bool:
+        """深圳, 深圳市, 广东省: the word is a place name, whole."""
+        bare = word.rstrip("市省区县")
+        return any(p.start == 0 and p.end >= len(bare) for p in self.find(word))
+
     def region_of(self, doc: Document) -> str | None:
         """The region a document is for: its metadata, else the place its title starts with,
         else the folder it was filed in (…/河南/鹤壁市…条例.md), else the body that made it

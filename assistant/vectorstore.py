@@ -87,6 +87,5 @@ class ChromaStore:
 
     def search(self, vector: np.ndarray, k: int, ids: list[str] | None = None) -> list[tuple[str, float]]:
         """Chunk keys with cosine similarity, best first; optionally only among some keys."""
-        got = self.collection.query(query_embeddings=[vector], n_results=k, ids=ids,
-                                           include=["distances"])
+        got = self.collection.query(query_embeddings=[vector], n_results=k, ids=ids, include=["distances"])
         return [(key, 1.0 - float(dist)) for key, dist in zip(got["ids"][0], got["distances"][0])]
