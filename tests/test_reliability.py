@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sqlite3
+import signal
 import subprocess
 import sys
 import threading
@@ -118,10 +119,15 @@ def test_concurrent_builds_are_serialised(tmp_path, settings):
 def test_killed_build_leaves_the_old_index_serving(built):
     live = current_build(built)
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--corpus", str(ROOT.parent / "shared/corpus-scale/北京"),
-                             "--index", str(built)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)
+                             "--index", str(built)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Killed at its first finished stage (vectors made, words not yet cut): a timed sleep stopped
+    # working once the build got faster than the sleep.
+    for line in proc.stderr:
+        if "向量计算" in line:
+            break
     proc.kill()
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # it died mid-build rather than finishing first
     assert current_build(built) == live
     r = cli("ask", "首贷有补助吗", "--index", str(built), "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["citations"][0]["section"] == "4"
