@@ -10,6 +10,7 @@ from .evidence import (FIGURE, MONEY_FIGURE, QueryTerms, assess, best_sentences,
 from .index import Index
 from .lexicon import Lexicon, correct_typos
 from .models import Answer, Citation, Clause
+from .parts import DocumentPart, asked_part
 from .places import Gazetteer, Place
 from .query import CONTEXT_TERMS, Ask, Query, Reader
 from .question import Rejection, clean
@@ -18,6 +19,7 @@ from .retriever import HybridRetriever
 from .rules import Rule
 from .settings import Settings
 from .speech import speakable
+from .textnorm import sentences
 from .tokenize import Segmenter
 from .wordstats import WordStats
 
@@ -103,9 +105,13 @@ class Answerer:
     settings: Settings
     stats: WordStats
     gazetteer: Gazetteer
+    parts: tuple[DocumentPart, ...] = ()
 
     def __post_init__(self):
         self.clauses_by_key = {c.key: c for c in self.index.clauses}
+        self.clauses_of: dict[str, list[Clause]] = {}
+        for c in self.index.clauses:
+            self.clauses_of.setdefault(c.doc_id, []).append(c)
         self._vocabulary = self.lexicon.vocabulary()
         self.reader = Reader(self.lexicon, self.rules, self.gazetteer, self.index.documents)
         self.region_of = {d.doc_id: self.gazetteer.region_of(d) for d in self.index.documents}
@@ -172,6 +178,10 @@ class Answerer:
         if article is not None:
             return self._article_answer(*article)
         named = query.document
+        part = asked_part(ask.text, self.parts) if named is not None else None
+        clause = part.find(self.clauses_of.get(named.document.doc_id, [])) if part else None
+        if clause is not None:  # 《…条例》的立法目的: the clause that states it, by its wording
+            return self._part_answer(part, clause)
         if named is not None:
             # Within a named document its title's words say nothing about which article answers.
             context = context.replace(named.text, " ")
@@ -281,6 +291,13 @@ class Answerer:
         cite = Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, quote)
         lead = f"《{clause.doc_title}》{clause.label}的规定如下。"
         return self._render(lead, [cite])
+
+    def _part_answer(self, part: DocumentPart, clause: Clause) -> Answer:
+        quote = clause.text
+        if len(quote) > 400:  # the sentence that states it
+            quote = next((s for s in sentences(clause.text) if part.clause.search(s)), quote)
+        cite = Citation(clause.doc_id, clause.doc_title, clause.section, clause.label, quote)
+        return self._render(part.lead.format(title=clause.doc_title, label=clause.label), [cite])
 
     # ---- composition -------------------------------------------------------------------
     def _compose(self, question, context, terms: QueryTerms, hits, routed: Routed | None,

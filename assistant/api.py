@@ -22,6 +22,7 @@ from .progress import Progress, no_progress
 from .lexicon import Lexicon
 from .models import Answer
 from .query import CONTEXT_TERMS
+from .parts import DocumentPart, load_parts
 from .places import Gazetteer
 from .retriever import HybridRetriever
 from .rules import Rule, load_rules
@@ -46,6 +47,7 @@ class Toolkit:
     rules: list[Rule]
     stats: WordStats
     gazetteer: Gazetteer
+    parts: tuple[DocumentPart, ...] = ()
 
     @classmethod
     def load(cls, settings: Settings) -> "Toolkit":
@@ -55,7 +57,7 @@ class Toolkit:
         stats = WordStats.load(data / "wordstats.tsv", seg.general_frequency, seg.general_total)
         return cls(settings, make_embedder(settings.embedder, settings.project_root), lexicon,
                    seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
-                   stats, Gazetteer.load(data / "places.toml"))
+                   stats, Gazetteer.load(data / "places.toml"), load_parts(data / "parts.toml"))
 
     def signatures(self) -> dict:
         """What parsed documents and cut words depend on besides the text: reuse across builds
@@ -107,7 +109,7 @@ class Assistant:
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
         answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
-                            toolkit.settings, toolkit.stats, toolkit.gazetteer)
+                            toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts)
         self.offline = answerer
         if toolkit.settings.llm == "openai":
             answerer = self._guarded(answerer, retriever, rules)

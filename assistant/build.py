@@ -14,7 +14,7 @@ import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,11 +24,11 @@ import orjson
 from .corpus import LoadedCorpus
 from .embedders import Embedder
 from .lexical import BM25, tally
-from .models import Clause
+from .models import Clause, Document
 from .progress import Progress, no_progress
 from .textnorm import sentences
 from .tokenize import Segmenter
-from .vectorstore import ChromaStore
+from .vectorstore import ChromaStore, new_server_collection
 
 log = logging.getLogger(__name__)
 CHUNK_CHARS = 150
@@ -77,9 +77,30 @@ def read_json(path: Path):
     return orjson.loads(path.read_bytes())
 
 
-def clause_from_json(d: dict) -> Clause:
-    return Clause(d["doc_id"], d["doc_title"], d["section"], d["label"], tuple(d["heading_path"]),
-                  d["text"], tuple(d["span"]))
+def clause_rows(clauses: list[Clause], documents: dict[str, Document]):
+    """What clauses.jsonl holds for each clause. A clause's text is its document's text at its
+    span, so it is left out, and so is its title when it is the document's: decoding 50 MB of
+    Chinese a second time cost a one-document add ~1 s. Anything that differs is kept."""
+    for c in clauses:
+        doc = documents.get(c.doc_id)
+        row = {"doc_id": c.doc_id, "section": c.section, "label": c.label,
+               "heading_path": c.heading_path, "span": c.span}
+        if doc is None or doc.text[c.span[0]:c.span[1]] != c.text:
+            row["text"] = c.text
+        if doc is None or doc.title != c.doc_title:
+            row["doc_title"] = c.doc_title
+        yield row
+
+
+def clauses_from_rows(rows: list[dict], documents: dict[str, Document]) -> list[Clause]:
+    out = []
+    for d in rows:
+        doc = documents[d["doc_id"]]
+        s0, s1 = d["span"]
+        text = d["text"] if "text" in d else doc.text[s0:s1]
+        out.append(Clause(doc.doc_id, d.get("doc_title", doc.title), d["section"], d["label"],
+                          tuple(d["heading_path"]), text, (s0, s1)))
+    return out
 
 
 @dataclass
@@ -151,20 +172,36 @@ class _Rows:
         return self.vectors[self.rows[s]]
 
 
+@dataclass
+class ServerWrites:
+    """What a build put on a Chroma server: the collection and the keys it added, so a failed
+    build can take back what no other build uses."""
+
+    collection: str | None = None
+    added: list[str] = field(default_factory=list)
+
+
 class _VectorWriter(threading.Thread):
     """Makes the build's vector store and fills it beside the main thread: the store is copied
     and opened while the chunks are made, the vectors added while the words are cut (file
-    copies and Chroma's Rust code release the GIL)."""
+    copies and Chroma's Rust code release the GIL).
+
+    Embedded: the build's own folder, copied from the previous build when most documents are
+    unchanged. Server: one collection shared by the index's builds, vectors under their content
+    keys, so only text the previous build lacked is sent (a one-document add sends that document)."""
 
     def __init__(self, build: Path, embedder: Embedder, chroma_url: str | None,
-                 prev: PreviousBuild | None, copy_previous: bool, progress: Progress):
+                 prev: PreviousBuild | None, copy_previous: bool, progress: Progress,
+                 written: ServerWrites):
         super().__init__(name="chroma-writer", daemon=True)
         self.build, self.embedder, self.chroma_url, self.prev = build, embedder, chroma_url, prev
         self.copy_previous = copy_previous and prev is not None and chroma_url is None \
             and prev.manifest.get("chroma") == "embedded"
+        self.collection = shared_collection(prev, chroma_url)
         self.progress, self.error = progress, None
         self.keys: list[str] | None = None
         self.vectors: np.ndarray | None = None
+        self.written = written
         self._submitted = threading.Event()
 
     def submit(self, keys: list[str], vectors: np.ndarray) -> None:
@@ -175,25 +212,41 @@ class _VectorWriter(threading.Thread):
         self._submitted.set()
         self.join()
 
+    def _open(self) -> tuple[ChromaStore, set[str]]:
+        """The store and the keys it already holds for this build."""
+        if self.copy_previous:  # a mostly unchanged corpus: copy, then add what is new
+            shutil.copytree(self.prev.directory / "chroma", self.build / "chroma")
+            return ChromaStore(self.build / "chroma", self.embedder), set(self.prev.position)
+        if self.chroma_url is None:
+            return ChromaStore(self.build / "chroma", self.embedder), set()
+        if self.collection is not None:
+            store = ChromaStore(self.build / "chroma", self.embedder, self.chroma_url, self.collection)
+            if _holds(store, self.prev):
+                return store, set(self.prev.position)
+            log.warning("collection %s on %s lacks the live build's vectors: starting a new one",
+                        self.collection, self.chroma_url)
+            store.close()
+        self.collection = new_server_collection()
+        return ChromaStore(self.build / "chroma", self.embedder, self.chroma_url, self.collection), set()
+
     def run(self) -> None:
         store = None
         try:
-            if self.copy_previous:  # a mostly unchanged corpus: copy, then add what is new
-                shutil.copytree(self.prev.directory / "chroma", self.build / "chroma")
-                store = ChromaStore(self.build / "chroma", self.embedder)
-            else:
-                store = ChromaStore(self.build / "chroma", self.embedder, self.chroma_url)
+            store, had = self._open()
+            self.written.collection = self.collection
             self._submitted.wait()
             if self.keys is None:
                 return
             first: dict[str, int] = {}
             for i, k in enumerate(self.keys):
                 first.setdefault(k, i)
-            had = set(self.prev.position) if self.copy_previous else set()
-            gone = sorted(had - first.keys())
-            if gone:
-                store.delete(gone)
+            if self.copy_previous:  # the build's own copy: what the corpus lost goes
+                gone = sorted(had - first.keys())
+                if gone:
+                    store.delete(gone)
             ids = [k for k in first if k not in had]
+            if self.chroma_url:
+                self.written.added = ids
             store.add(ids, _Rows(self.vectors, [first[k] for k in ids]),
                       lambda done: self.progress("向量入库", done, len(ids)))
         except BaseException as exc:  # re-raised in the building thread
@@ -207,6 +260,26 @@ class _VectorWriter(threading.Thread):
         self.join()
         if self.error is not None:
             raise self.error
+
+
+def shared_collection(prev: PreviousBuild | None, chroma_url: str | None) -> str | None:
+    """The server collection the previous build used, when this build goes to the same server."""
+    if chroma_url is None or prev is None or prev.manifest.get("chroma") != chroma_url:
+        return None
+    return prev.manifest.get("collection")
+
+
+def _holds(store: ChromaStore, prev: PreviousBuild) -> bool:
+    """The shared collection still has the previous build's vectors (a server can be wiped):
+    its size, and a sample of keys spread over the build."""
+    try:
+        if store.count() < prev.manifest.get("vectors", 0):
+            return False
+        step = max(1, len(prev.keys) // 64)
+        return not store.missing(prev.keys[::step])
+    except Exception as exc:  # an unreadable collection: start over
+        log.info("checking %s: %s", store.name, exc)
+        return False
 
 
 def _give_back_memory() -> None:
@@ -274,15 +347,28 @@ def _previous_rows(keys: list[str], prev: PreviousBuild | None) -> np.ndarray:
     return np.fromiter((old.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
 
 
+def _runs(rows: np.ndarray) -> list[tuple[int, int, bool]]:
+    """The chunks as runs [a, b): reused chunks that stood one after another in the previous
+    build (kept=True), or new ones. An add or a removal leaves a handful of runs, so the previous
+    build's arrays are copied slice by slice, not element by element."""
+    n = len(rows)
+    if n == 0:
+        return []
+    kept = rows >= 0
+    breaks = np.ones(n, dtype=bool)
+    breaks[1:] = (kept[1:] != kept[:-1]) | (kept[1:] & (rows[1:] != rows[:-1] + 1))
+    starts = np.flatnonzero(breaks).tolist()
+    return [(a, b, bool(kept[a])) for a, b in zip(starts, starts[1:] + [n])]
+
+
 def _vectors(build: Path, texts_of, rows: np.ndarray, prev: PreviousBuild | None,
              embedder: Embedder, progress: Progress) -> tuple[np.ndarray, int]:
     """One vector per chunk, saved as vectors.npy: reused by key, the rest embedded in batches."""
-    kept = rows >= 0
-    if kept.any():  # one gather from the previous vectors; new rows are overwritten below
-        vectors = np.asarray(prev.vectors[np.where(kept, rows, 0)], dtype=np.float32)
-    else:
-        vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
-    fresh = np.flatnonzero(~kept)
+    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    for a, b, kept in _runs(rows):
+        if kept:
+            vectors[a:b] = prev.vectors[rows[a]:rows[b - 1] + 1]
+    fresh = np.flatnonzero(rows < 0)
     if len(fresh):
         vectors[fresh] = _embed(texts_of(fresh), embedder, progress)
     np.save(build / "vectors.npy", vectors)
@@ -290,11 +376,24 @@ def _vectors(build: Path, texts_of, rows: np.ndarray, prev: PreviousBuild | None
     return vectors, len(fresh)
 
 
-def _gather(offsets: np.ndarray, rows: np.ndarray, *arrays: np.ndarray) -> tuple:
-    """Some rows of flat per-chunk arrays, in one vectorised step: (lengths, *gathered)."""
-    starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
-    at = np.repeat(starts, lengths) + _ramp(lengths)
-    return (lengths, *(a[at] for a in arrays))
+def _assemble(rows: np.ndarray, old: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...]) -> tuple:
+    """Flat per-chunk arrays (offsets first, then the arrays) in the build's chunk order, from
+    the previous build's (rows ≥ 0) and the newly computed ones (rows < 0, in order)."""
+    kept = rows >= 0
+    fresh_at = np.cumsum(~kept) - 1  # a new chunk's place among the new ones
+    lengths = np.zeros(len(rows), dtype=np.int64)
+    lengths[~kept] = np.diff(new[0])
+    if kept.any():
+        lengths[kept] = np.diff(old[0])[rows[kept]]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    pieces: list[list[np.ndarray]] = [[] for _ in new[1:]]
+    for a, b, from_old in _runs(rows):
+        src, first, last = (old, rows[a], rows[b - 1]) if from_old else (new, fresh_at[a], fresh_at[b - 1])
+        lo, hi = src[0][first], src[0][last + 1]
+        for piece, array in zip(pieces, src[1:]):
+            piece.append(array[lo:hi])
+    return (offsets, *(np.concatenate(p) if p else a[:0] for p, a in zip(pieces, new[1:])))
 
 
 def _write_words(build: Path, texts_of, keys: list[str], rows: np.ndarray,
@@ -308,26 +407,14 @@ def _write_words(build: Path, texts_of, keys: list[str], rows: np.ndarray,
     else:
         for w in prev.vocab:  # the previous ids stay valid: the new vocabulary extends them
             vocab.ids.setdefault(w, len(vocab.ids))
-    fresh, kept = np.flatnonzero(rows < 0), np.flatnonzero(rows >= 0)
-    cut = _cut_words(texts_of(fresh), seg, vocab, progress)
+    cut = _cut_words(texts_of(np.flatnonzero(rows < 0)), seg, vocab, progress)
     cut_offsets = np.zeros(len(cut) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in cut], out=cut_offsets[1:])
     fresh_ids, fresh_counts, fresh_offsets = tally(
         np.concatenate(cut) if cut else np.zeros(0, dtype=np.int32), cut_offsets)
     del cut
-    lengths = np.zeros(len(keys), dtype=np.int64)
-    lengths[fresh] = np.diff(fresh_offsets)
-    old = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32))
-    if len(kept):
-        old = _gather(prev.offsets, rows[kept], prev.token_ids, prev.counts)
-        lengths[kept] = old[0]
-    offsets = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    ids = np.zeros(int(offsets[-1]), dtype=np.int32)
-    counts = np.zeros(int(offsets[-1]), dtype=np.int32)
-    for picked, (n, got_ids, got_counts) in ((kept, old), (fresh, (lengths[fresh], fresh_ids, fresh_counts))):
-        at = np.repeat(offsets[picked], n) + _ramp(n)
-        ids[at], counts[at] = got_ids, got_counts
+    old = (prev.offsets, prev.token_ids, prev.counts) if prev is not None else None
+    offsets, ids, counts = _assemble(rows, old, (fresh_offsets, fresh_ids, fresh_counts))
     _give_back_memory()
     bm25, ids = BM25.from_counts(ids, counts, offsets, vocab.words())
     bm25.save(build)
@@ -335,22 +422,19 @@ def _write_words(build: Path, texts_of, keys: list[str], rows: np.ndarray,
     (build / "chunk_keys.json").write_bytes(orjson.dumps(keys))
 
 
-def _ramp(lengths: np.ndarray) -> np.ndarray:
-    """0, 1, …, n-1 for each length n, concatenated."""
-    total = int(lengths.sum())
-    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-
-
 def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
                 chroma_url: str | None = None, prev: PreviousBuild | None = None,
-                signatures: dict | None = None, progress: Progress = no_progress) -> dict:
+                signatures: dict | None = None, progress: Progress = no_progress,
+                written: ServerWrites | None = None) -> dict:
     """Everything of one build but its manifest, into the folder `build`. Chroma is filled by a
-    background thread while the words are cut (its Rust add releases the GIL)."""
+    background thread while the words are cut (its Rust add releases the GIL). written: filled
+    with what went to a server, for the caller to take back if the build fails."""
     t0 = time.perf_counter()
     # An embedded store is copied from the previous build when most documents are unchanged
-    # (a file copy is far cheaper than re-adding 100k vectors); a server gets a new collection.
+    # (a file copy is far cheaper than re-adding 100k vectors).
     writer = _VectorWriter(build, embedder, chroma_url, prev,
-                           len(corpus.reused) >= REUSE_STORE_SHARE * max(1, len(corpus.documents)), progress)
+                           len(corpus.reused) >= REUSE_STORE_SHARE * max(1, len(corpus.documents)), progress,
+                           written if written is not None else ServerWrites())
     writer.start()
     try:
         chunks, keys, spans = _chunk_corpus(corpus, prev)
@@ -374,7 +458,7 @@ def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segm
     writer.finish()
     t3 = time.perf_counter()
     return {
-        "corpus": corpus.root, "chroma": chroma_url or "embedded",
+        "corpus": corpus.root, "chroma": chroma_url or "embedded", "collection": writer.collection,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": len(corpus.documents), "clauses": len(corpus.clauses), "chunks": len(chunks),
         "vectors": len(set(keys)), "errors": [f"{e.path}: {e.reason}" for e in corpus.errors],
@@ -387,7 +471,7 @@ def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segm
 
 
 def _write_texts(build: Path, corpus: LoadedCorpus, chunks: list[Chunk], spans: dict) -> None:
-    write_jsonl(build / "clauses.jsonl", corpus.clauses)
+    write_jsonl(build / "clauses.jsonl", clause_rows(corpus.clauses, {d.doc_id: d for d in corpus.documents}))
     (build / "chunk_spans.json").write_bytes(orjson.dumps(spans))
     (build / "chunks.json").write_bytes(orjson.dumps([[ch.clause, ch.text] for ch in chunks]))
     write_jsonl(build / "documents.jsonl", corpus.documents)

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .build import Chunk, PreviousBuild, chunk_clause, clause_from_json, read_json, read_jsonl, write_build
+from .build import Chunk, PreviousBuild, ServerWrites, chunk_clause, clauses_from_rows, read_json, read_jsonl, write_build
 from .corpus import LoadedCorpus
 from .embedders import Embedder
 from .lexical import BM25
 from .models import Clause, Document
 from .progress import Progress, no_progress
 from .tokenize import Segmenter
-from .vectorstore import ChromaStore
+from .vectorstore import ChromaStore, legacy_server_collection
 
 __all__ = ["Chunk", "chunk_clause", "Index", "IndexUnusable", "NotAnIndex", "StaleIndex", "build_index",
            "open_index", "current_build", "exists", "is_ours", "is_empty", "claim_directory"]
@@ -97,8 +97,7 @@ def previous_documents(index_dir: Path) -> dict[str, tuple[Document, list[Clause
     try:
         docs = [Document(**d) for d in read_jsonl(build / "documents.jsonl")]
         clauses: dict[str, list[Clause]] = {}
-        for d in read_jsonl(build / "clauses.jsonl"):
-            c = clause_from_json(d)
+        for c in clauses_from_rows(read_jsonl(build / "clauses.jsonl"), {d.doc_id: d for d in docs}):
             clauses.setdefault(c.doc_id, []).append(c)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("no reusable documents in %s: %s", build, exc)
@@ -164,7 +163,8 @@ def build_lock(index_dir: Path, wait_seconds: float = LOCK_WAIT_SECONDS):
 def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
                 chroma_url: str | None = None, incremental: bool = False,
                 signatures: dict | None = None, progress: Progress = no_progress) -> dict:
-    """chroma_url: the vectors go to a `chroma run` server (one collection per build) instead of
+    """chroma_url: the vectors go to a `chroma run` server (one collection shared by the index's
+    builds, vectors under content keys: an incremental build sends only new text) instead of
     the build folder; the lexical index and clauses stay in the build folder either way.
     incremental: words and vectors of unchanged chunks come from the live build."""
     if not corpus.clauses:
@@ -176,16 +176,17 @@ def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: 
         build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = builds / build_id
         build.mkdir()
+        written = ServerWrites()
         try:
             prev = _previous_build(index_dir, embedder) if incremental else None
-            manifest = write_build(build, corpus, embedder, seg, chroma_url, prev, signatures, progress)
+            manifest = write_build(build, corpus, embedder, seg, chroma_url, prev, signatures, progress, written)
             manifest = {"format": FORMAT, "embedder": embedder.name, **manifest}
             (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                                  encoding="utf-8")
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
-            if chroma_url:
-                ChromaStore.drop_server_collection(chroma_url, build_id)
+            if chroma_url and written.collection:
+                _release_server_keys(builds, chroma_url, written.collection, written.added)
             raise
         tmp = index_dir / f"CURRENT.{build_id}"
         tmp.write_text(build_id, encoding="utf-8")
@@ -203,25 +204,69 @@ def _previous_build(index_dir: Path, embedder: Embedder) -> PreviousBuild | None
     return prev
 
 
+def _our_builds(builds: Path) -> list[Path]:
+    """Directories named like our builds, newest first."""
+    return sorted((d for d in builds.iterdir() if d.is_dir() and _BUILD_NAME.match(d.name)),
+                  key=lambda d: d.name, reverse=True)
+
+
 def _prune(builds: Path, current: str) -> None:
     """Keep the newest KEEP_BUILDS builds (a running process may still read an older one until
-    it switches); remove only directories named like our builds."""
-    ours = sorted((d for d in builds.iterdir() if d.is_dir() and _BUILD_NAME.match(d.name)),
-                  key=lambda d: d.name, reverse=True)
+    it switches); remove only directories named like our builds, and the server vectors no kept
+    build uses."""
+    ours = _our_builds(builds)
     keep = {current} | {d.name for d in ours[:KEEP_BUILDS]}
     for old in ours:
         if old.name not in keep:
-            _drop_server_vectors(old)
+            manifest = _manifest(old)
+            server = manifest.get("chroma", "embedded")
+            keys = _keys(old) if manifest.get("collection") else []
             shutil.rmtree(old, ignore_errors=True)
+            if server == "embedded":
+                continue
+            if manifest.get("collection"):
+                _release_server_keys(builds, server, manifest["collection"], keys)
+            else:  # a build from before the shared collection had its own
+                ChromaStore.drop_server_collection(server, legacy_server_collection(old.name))
 
 
-def _drop_server_vectors(build: Path) -> None:
+def _manifest(build: Path) -> dict:
     try:
-        server = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("chroma")
+        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+
+
+def _keys(build: Path) -> list[str]:
+    try:
+        return read_json(build / "chunk_keys.json")
+    except (OSError, ValueError):
+        return []
+
+
+def _release_server_keys(builds: Path, server: str, collection: str, candidates: list[str]) -> None:
+    """Delete from a shared server collection the keys that no remaining build of this index
+    uses; the whole collection when no build uses it any more."""
+    users = [b for b in _our_builds(builds)
+             if (m := _manifest(b)).get("chroma") == server and m.get("collection") == collection]
+    if not users:
+        ChromaStore.drop_server_collection(server, collection)
         return
-    if server and server != "embedded":
-        ChromaStore.drop_server_collection(server, build.name)
+    live: set[str] = set()
+    for b in users:
+        live.update(_keys(b))
+    gone = [k for k in dict.fromkeys(candidates) if k not in live]
+    if not gone:
+        return
+    store = None
+    try:
+        store = ChromaStore(builds / "unused", None, server, collection, create=False)
+        store.delete(gone)
+    except Exception as exc:  # an unreachable server: the keys stay, unused and harmless
+        log.warning("could not remove %d unused vectors from %s on %s: %s", len(gone), collection, server, exc)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def current_build(index_dir: Path) -> str | None:
@@ -270,21 +315,23 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         raise StaleIndex(f"索引由向量模型 {manifest['embedder']} 构建，当前配置为 {embedder.name}，请重建索引",
                          manifest.get("corpus"))
     try:
-        clauses = [clause_from_json(d) for d in read_jsonl(build / "clauses.jsonl")]
+        documents = [Document(**d) for d in read_jsonl(build / "documents.jsonl")]
+        clauses = clauses_from_rows(read_jsonl(build / "clauses.jsonl"), {d.doc_id: d for d in documents})
         chunks = [Chunk(c, t) for c, t in read_json(build / "chunks.json")]
         keys = read_json(build / "chunk_keys.json")
         vectors = np.load(build / "vectors.npy", mmap_mode="r")
-        documents = [Document(**d) for d in read_jsonl(build / "documents.jsonl")]
         bm25 = BM25.load(build)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexUnusable(f"索引已损坏：{build}（{type(exc).__name__}: {exc}）。{hint}") from exc
     server = chroma_url or (manifest.get("chroma") if manifest.get("chroma", "embedded") != "embedded" else None)
     if server is None and not (build / "chroma").is_dir():
         raise IndexUnusable(f"索引已损坏：{build} 缺少向量库目录 chroma/。{hint}")
+    collection = manifest.get("collection") or (legacy_server_collection(build_id) if server else None)
     try:
-        dense = ChromaStore(build / "chroma", embedder, server)
-    except Exception as exc:  # server unreachable or collection missing
-        raise IndexUnusable(f"向量库服务器 {server} 无法使用（{type(exc).__name__}: {exc}）") from exc
+        dense = ChromaStore(build / "chroma", embedder, server, collection, create=False)
+    except Exception as exc:  # server unreachable, collection missing, files damaged
+        where = f"向量库服务器 {server}" if server else f"向量库 {build / 'chroma'}"
+        raise IndexUnusable(f"{where} 无法使用（{type(exc).__name__}: {exc}）" + ("" if server else f"。{hint}")) from exc
     _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint)
     return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors)
 
@@ -304,10 +351,14 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vect
     if len(keys) != len(chunks) or vectors.shape != (len(chunks), dense.embedder.dim):
         problems.append(f"片段编号 {len(keys)} 个、向量 {vectors.shape[0]} 个，应为 {len(chunks)} 个")
     try:
-        stored = dense.count()
-        if stored != manifest.get("vectors"):
-            problems.append(f"向量库 {stored} 个向量，应为 {manifest.get('vectors')} 个")
-        elif chunks:
+        stored, expected = dense.count(), manifest.get("vectors")
+        if manifest.get("collection"):  # shared by the index's builds: holds at least ours
+            step = max(1, len(keys) // 64)
+            if stored < expected or dense.missing(keys[::step]):
+                problems.append(f"向量库集合 {manifest['collection']} 缺少本构建的向量（{stored} 个，应至少 {expected} 个）")
+        elif stored != expected:
+            problems.append(f"向量库 {stored} 个向量，应为 {expected} 个")
+        if chunks and not problems:
             dense.search(np.ones(dense.embedder.dim, dtype=np.float32), 1)
     except Exception as exc:  # chromadb raises many kinds on damaged HNSW or sqlite files
         problems.append(f"向量库无法读取（{type(exc).__name__}: {exc}）")

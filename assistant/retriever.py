@@ -86,7 +86,11 @@ class HybridRetriever:
             found = self.index.dense.search(vector, min(k, len(keys)), keys)
         else:
             allowed = None
-            found = self.index.dense.search(vector, k)
+            # A server collection is shared by the index's recent builds: keys of other builds
+            # come back too, so ask for more and keep this build's.
+            shared = self.index.dense.server_url is not None
+            found = [f for f in self.index.dense.search(vector, 2 * k if shared else k)
+                     if f[0] in self.index.rows_of_key][:k]
         return [(row, sim) for key, sim in found for row in self.index.rows_of_key.get(key, ())
                 if allowed is None or row in allowed]
 

@@ -7,6 +7,7 @@ they are stored, the searches pass ids, and importing langchain_chroma costs ~4 
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,32 +35,58 @@ def _client(path: Path, server_url: str | None):
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
-def server_collection(build_id: str) -> str:
-    """One collection per build on a shared server, so a re-index never touches the live one."""
+def new_server_collection() -> str:
+    """A name for an index's collection on a shared server. Builds of one index share it: a
+    vector is stored once under its content key, so a re-index sends only new text."""
+    return f"zjtx-{uuid.uuid4().hex[:16]}"
+
+
+def legacy_server_collection(build_id: str) -> str:
+    """Builds before the shared collection had one collection each."""
     return f"zjtx-{build_id}"
 
 
 class ChromaStore:
-    """Embedded (a folder of the build) or, with server_url, a collection on a `chroma run` server."""
+    """Embedded (a folder of the build) or, with server_url, a collection on a `chroma run` server.
+    create: make the collection if it is missing (a build); a reader only opens one."""
 
-    def __init__(self, path: Path, embedder: Embedder, server_url: str | None = None):
+    def __init__(self, path: Path, embedder: Embedder, server_url: str | None = None,
+                 collection: str | None = None, create: bool = True):
         self.embedder, self.server_url = embedder, server_url
-        name = server_collection(path.parent.name) if server_url else COLLECTION
+        self.name = collection or COLLECTION
         self.client = _client(path, server_url)
         # No embedding function: Chroma never embeds, it stores and searches our vectors.
-        self.collection = self.client.get_or_create_collection(name, configuration={"hnsw": HNSW},
-                                                               embedding_function=None)
+        if create:
+            self.collection = self.client.get_or_create_collection(self.name, configuration={"hnsw": HNSW},
+                                                                   embedding_function=None)
+        else:
+            self.collection = self.client.get_collection(self.name, embedding_function=None)
         try:
             self.batch = min(BATCH, int(self.client.get_max_batch_size()))
         except Exception:  # an older server without the call
             self.batch = 1000
 
     @staticmethod
-    def drop_server_collection(server_url: str, build_id: str) -> None:
+    def drop_server_collection(server_url: str, name: str) -> None:
         try:
-            _client(Path("."), server_url).delete_collection(server_collection(build_id))
+            _client(Path("."), server_url).delete_collection(name)
         except Exception as exc:  # a missing collection or an unreachable server: nothing to free
-            log.info("could not drop %s on %s: %s", build_id, server_url, exc)
+            log.info("could not drop %s on %s: %s", name, server_url, exc)
+
+    def missing(self, ids: list[str]) -> list[str]:
+        """Which of these keys the store does not hold."""
+        held: set[str] = set()
+        for i in range(0, len(ids), self.batch):
+            held.update(self.collection.get(ids=ids[i:i + self.batch], include=[])["ids"])
+        return [k for k in ids if k not in held]
+
+    def all_ids(self) -> list[str]:
+        out: list[str] = []
+        while True:
+            got = self.collection.get(include=[], limit=self.batch, offset=len(out))["ids"]
+            out += got
+            if len(got) < self.batch:
+                return out
 
     def add(self, ids: list[str], vectors: np.ndarray, done=None) -> None:
         """Vectors under their chunk keys, in batches. Only vectors: the chunk text and its clause

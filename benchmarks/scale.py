@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 NOTES = ("Peak RSS is the assistant's process during the build (in server mode the `chroma run` "
          "process is not counted; on disk counts its data folder). One document: a Word file added "
-         "with `corpus add` semantics (incremental build). In server mode every build is a new "
-         "collection, so an add sends all vectors again (from vectors.npy, not re-embedded).")
+         "with `corpus add` semantics (incremental build). In server mode the builds of an index share "
+         "one collection keyed by chunk content, so an add sends only the new document's vectors; "
+         "embedded, the previous build's Chroma folder is copied and the new vectors added.")
 
 
 def _questions() -> list[str]:

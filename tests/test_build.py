@@ -16,6 +16,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from assistant import Assistant
 from assistant.__main__ import ProgressBars
 from assistant.api import Toolkit
+from assistant.build import _assemble
 from assistant.index import open_index
 from assistant.lexical import BM25
 from assistant.models import Document
@@ -188,3 +189,30 @@ def test_progress_without_a_terminal_is_one_line_per_stage():
     bars("读取文档", 3, 3)  # too small to report
     lines = out.getvalue().splitlines()
     assert len(lines) == 1 and lines[0].startswith("分词：100 项")
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=0, max_size=12),  # previous chunks' word counts
+       st.lists(st.integers(-1, 11), min_size=0, max_size=15),  # each new chunk's previous row, -1 new
+       st.integers(0, 2 ** 31))
+def test_assembling_reused_and_new_words_matches_chunk_by_chunk(old_lengths, picks, seed):
+    """_assemble copies runs of consecutive reused chunks as slices: the result must equal
+    putting each chunk's words in its place one by one, whatever the order."""
+    rng = np.random.default_rng(seed)
+    rows = np.array([p if 0 <= p < len(old_lengths) else -1 for p in picks], dtype=np.int64)
+
+    def flat(lengths):
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return offsets, rng.integers(0, 99, offsets[-1]).astype(np.int32), rng.integers(1, 9, offsets[-1]).astype(np.int32)
+
+    old = flat(old_lengths)
+    new = flat(rng.integers(0, 4, int((rows < 0).sum())))
+    offsets, ids, counts = _assemble(rows, old, new)
+    want_ids, want_counts, fresh = [], [], 0
+    for r in rows:
+        src, i = (old, r) if r >= 0 else (new, fresh)
+        fresh += r < 0
+        want_ids += src[1][src[0][i]:src[0][i + 1]].tolist()
+        want_counts += src[2][src[0][i]:src[0][i + 1]].tolist()
+    assert ids.tolist() == want_ids and counts.tolist() == want_counts
+    assert offsets[-1] == len(want_ids) and len(offsets) == len(rows) + 1
