@@ -56,7 +56,10 @@ IN_INDEX_SHARE = 0.1
 # Asked for money (补贴吗, 给钱吗): a sentence that grants money is worth about one topic word.
 MONEY_SENTENCE_BONUS = 2.0
 _MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少|补点|补吗|给补")
-_MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|券|奖金|[\d零一二两三四五六七八九十百千万亿]元")
+# Money given. Bare 资金 is not: 利用本市财政资金建设 names where funding comes from, where
+# 予以资金支持 / 专项资金 give it.
+_MONEY_GRANT = re.compile(r"资金(支持|补助|奖励|资助|扶持)|专项资金|(给予|予以|安排|提供)[^，。；]{0,8}资金|"
+                          r"奖励|补助|补贴|资助|万元|券|奖金|[\d零一二两三四五六七八九十百千万亿]元")
 # A figure as documents write it: 30%, 100万元, 三千元, 十五日, 两年 (digits or Chinese numerals).
 FIGURE = re.compile(r"\d|[零一二两三四五六七八九十百千万]+(?:元|万元|亿元|日|天|年|个月)")
 MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*%|[零一二两三四五六七八九十百千万亿]+(?:万|亿)?元")
@@ -223,4 +226,10 @@ def best_sentences(clause: Clause, q: QueryTerms, limit: int = 2) -> list[str]:
         figure = q.wants_amount and bool(FIGURE.search(s)) and not MONEY_FIGURE.search(best[0])
         if score >= 0.6 * top and (adds or figure):
             best.append(s)
+    if q.wants_money and not any(_MONEY_GRANT.search(b) for b in best):
+        # Asked whether money is given, and the clause gives it in another sentence (通过科技创新券
+        # 等方式予以资金支持): that sentence joins, however few of the question's words it repeats.
+        grant = next((s for s, score in scored if score > 0 and _MONEY_GRANT.search(s)), None)
+        if grant is not None:
+            best.append(grant)
     return [s for s in body if s in best]

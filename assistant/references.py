@@ -66,8 +66,24 @@ def document_mention(question: str, documents: list[Document]) -> Mention | None
 
 
 def _in_order(title: str, text: str) -> tuple[int, int, int] | None:
-    """(start, end, matched): a longest common subsequence of title's characters in text, by
-    dynamic programming over the two short strings, and the span of text it covers."""
+    """(start, end, matched): a longest common subsequence of title's characters in text within
+    a span of under twice the title's length. The alignment found first may start on a stray
+    early character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then it is sought again after it."""
+    offset = 0
+    for _ in range(len(text)):
+        got = _subsequence(title, text[offset:])
+        if got is None:
+            return None
+        start, last, matched = got
+        if last - start < 2 * len(title):
+            return offset + start, offset + last + 1, matched
+        offset += start + 1
+    return None
+
+
+def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
+    """(first position, last position, matched) of a longest common subsequence, by dynamic
+    programming over the two short strings."""
     n, m = len(title), len(text)
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -83,9 +99,9 @@ def _in_order(title: str, text: str) -> tuple[int, int, int] | None:
             i += 1
         else:
             j += 1
-    if not positions or positions[-1] - positions[0] >= 2 * n:
+    if not positions:
         return None
-    return positions[0], positions[-1] + 1, len(positions)
+    return positions[0], positions[-1], len(positions)
 
 
 def named_article(question: str, documents: list[Document],

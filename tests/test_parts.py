@@ -71,3 +71,15 @@ def test_the_patterns_find_the_parts_in_most_regulations():
     for part in PARTS:
         share = sum(bool(part.clause.search(t)) for t in texts) / len(texts)
         assert share >= 0.7, (part.name, share)
+
+
+@pytest.mark.parametrize("question", [
+    "我们是小微企业，用首都科技条件平台的科研仪器，北京市促进科技成果转化条例说给钱吗",
+    "想借首都科技条件平台上的大型科研仪器做实验，北京科技成果转化条例有没有补贴",
+])
+def test_asked_for_money_the_sentence_that_gives_it_is_quoted(bot, question):
+    """(This index has the regulations loaded.) 第三十六条's other sentences repeat more of the
+    question's words, but only one gives money (科技创新券): asked about money, it is quoted."""
+    ans = bot.ask(question)
+    assert ans.citations[0].label == "第三十六条"
+    assert any("科技创新券" in c.quote for c in ans.citations)

@@ -1,0 +1,35 @@
+"""How a question names a loaded document: its title, or loosely (most of the title's characters
+in order, ending in the same kind of document)."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from assistant.models import Document
+from assistant.references import document_mention
+
+TITLES = ["北京市促进科技成果转化条例", "北京市数字经济促进条例", "北京国际科技创新中心建设条例",
+          "关于实施十大强企行动激发专精特新企业活力的若干措施"]
+DOCS = [Document(doc_id=t, title=t, text="", source_path="", style="articles", meta={}) for t in TITLES]
+
+
+@pytest.mark.parametrize("question, title", [
+    ("北京市数字经济促进条例第三条怎么说", "北京市数字经济促进条例"),
+    ("北京数字经济那个条例对数据交易有规定吗", "北京市数字经济促进条例"),
+    ("按北京科技成果转化条例，高校职务成果怎么分", "北京市促进科技成果转化条例"),
+    # 科技 of 首都科技条件平台 stands well before the name: the name is still found
+    ("想用首都科技条件平台上的仪器做检测，北京科技成果转化条例里有补贴吗", "北京市促进科技成果转化条例"),
+    ("关于实施十大强企行动激发专精特新企业活力的若干措施适用于哪些企业", "关于实施十大强企行动激发专精特新企业活力的若干措施"),
+    ("上云补贴怎么算", None),
+    ("这些条例里哪条管企业融资", None),  # a kind of document, but too few of any title's characters
+])
+def test_which_document_a_question_names(question, title):
+    found = document_mention(question, DOCS)
+    assert (found.document.title if found else None) == title
+
+
+@given(st.text(alphabet="科技成果转化条例北京市促进平台首都的有吗，", max_size=40))
+def test_a_loose_mention_is_a_compact_span_of_the_question(question):
+    found = document_mention(question, DOCS)
+    if found is not None and found.text not in TITLES:
+        assert found.text in question and len(found.text) < 2 * len(found.document.title)
