@@ -29,6 +29,9 @@ _SUPPORT = re.compile(r"支持|给予|奖励|资助|补助|补贴|鼓励|优先|
 _MONEY_ASK = re.compile(r"补贴|补助|奖励|资金|钱|资助|报销|奖金|补多少")
 _MONEY_GRANT = re.compile(r"资金|奖励|补助|补贴|资助|万元|%")
 _VALIDITY = re.compile(r"执行期|有效期|截止|到期|期限|什么时候结束|到什么时候|管到|哪年|失效|过期|还有效")
+# When it started: the policy's text states only until when it runs.
+_STARTED = re.compile(r"(什么时候|何时|哪天|哪年|几号)(开始)?(实施|施行|执行|生效|发布|出台|印发)|"
+                      r"(实施|施行|生效|发布|印发)(日期|时间)|开始(实施|施行|执行|生效)")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _ON_TOPIC = re.compile(r"专精特新|小巨人|政策|措施|支持|补贴|奖励|扶持|资助|十大")
 
@@ -179,9 +182,12 @@ class Answerer:
             return self._article_answer(*article)
         named = query.document
         part = asked_part(ask.text, self.parts) if named is not None else None
-        clause = part.find(self.clauses_of.get(named.document.doc_id, [])) if part else None
-        if clause is not None:  # 《…条例》的立法目的: the clause that states it, by its wording
-            return self._part_answer(part, clause)
+        if part is not None:  # 《…条例》的立法目的: the clause that states it, by its wording
+            clause = part.find(self.clauses_of.get(named.document.doc_id, []))
+            if clause is not None:
+                return self._part_answer(part, clause)
+            if named.document.style == "articles":  # a policy's period is its scope clause's
+                return self._part_unstated(part, named.document.title)
         if named is not None:
             # Within a named document its title's words say nothing about which article answers.
             context = context.replace(named.text, " ")
@@ -292,6 +298,12 @@ class Answerer:
         lead = f"《{clause.doc_title}》{clause.label}的规定如下。"
         return self._render(lead, [cite])
 
+    @staticmethod
+    def _part_unstated(part: DocumentPart, title: str) -> Answer:
+        text = (f"已加载的《{title}》文本中没有写明{part.name}的条款（加载的文件可能不完整），"
+                f"无法依据原文回答，请以正式公布的文本为准。")
+        return Answer(text, True, short=text)
+
     def _part_answer(self, part: DocumentPart, clause: Clause) -> Answer:
         quote = clause.text
         if len(quote) > 400:  # the sentence that states it
@@ -324,7 +336,7 @@ class Answerer:
                 return self._decline((), ())
             if not terms.terms and hits:  # 上海的企业有什么规定: the region's best clause
                 return self._lookup_answer(question, terms, hits)
-        answer = self._answer_covered(question, context, terms, hits, routed, coverage)
+        answer = self._answer_covered(question, context, terms, hits, routed, coverage, named)
         if caveat and not answer.refused:
             head, sep, rest = answer.text.partition("\n")
             answer.text = head + caveat + sep + rest
@@ -370,15 +382,16 @@ class Answerer:
             out.append(word)
         return out
 
-    def _answer_covered(self, question, context, terms: QueryTerms, hits, routed, coverage) -> Answer:
+    def _answer_covered(self, question, context, terms: QueryTerms, hits, routed, coverage,
+                        named: bool = False) -> Answer:
         rule_clause = self._rule_clause(routed)
         if routed and routed.calculation is None and hits \
                 and hits[0].clause.key != rule_clause_key(routed):
             rule_clause = None  # no figure to compute: the best-matching clause answers
         if rule_clause is not None:
             return self._rule_answer(question, terms, routed, rule_clause, hits)
-        if _VALIDITY.search(question) or self._future_year(question):
-            validity = self._validity_answer(question, hits)
+        if _VALIDITY.search(question) or _STARTED.search(question) or self._future_year(question):
+            validity = self._validity_answer(question, hits, named)
             if validity:
                 return validity
         if not terms.terms:
@@ -490,16 +503,17 @@ class Answerer:
         years = [int(y) for y in _YEAR.findall(question)]
         return max(years) if years else None
 
-    def _scope_clause(self, hits) -> Clause | None:
-        doc_ids = [h.clause.doc_id for h in hits] + [d.doc_id for d in self.index.documents]
+    def _scope_clause(self, hits, named: bool = False) -> Clause | None:
+        """The scope clause of a hit's document, else (a question naming no document) any one's."""
+        doc_ids = [h.clause.doc_id for h in hits] + ([] if named else [d.doc_id for d in self.index.documents])
         for doc_id in doc_ids:
             clause = self.clauses_by_key.get(f"{doc_id}#scope")
             if clause:
                 return clause
         return None
 
-    def _validity_answer(self, question: str, hits) -> Answer | None:
-        scope = self._scope_clause(hits)
+    def _validity_answer(self, question: str, hits, named: bool = False) -> Answer | None:
+        scope = self._scope_clause(hits, named)
         if scope is None:
             return None
         # Up to the end of the period, with its bracketed proviso whole (never cut inside it).
@@ -512,6 +526,8 @@ class Answerer:
             lead = f"您问的是{asked}年，已超出本政策的执行期：本政策{period}。届时能否申请，请以届时有效的政策为准。"
         elif asked:
             lead = f"{asked}年在本政策执行期内：本政策{period}。"
+        elif _STARTED.search(question):
+            lead = f"原文未写明本政策开始实施或发布的日期；本政策{period}。"
         else:
             lead = f"本政策{period}。"
         cite = Citation(scope.doc_id, scope.doc_title, scope.section, scope.label, scope.text)

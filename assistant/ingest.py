@@ -115,6 +115,11 @@ def docx_text(path: Path) -> str:
 
 _NOISE = re.compile(r"nav|breadcrumb|crumb|share|footer|header|menu|sidebar|related|recommend|"
                     r"comment|toolbar|copyright|print|position|location|links?-|friend", re.I)
+# A web page's information bar, a whole paragraph of it: 来源：… 发布时间：2019-09-25 【字体：大 中 小】
+# 【打印本页】. Not the document's words (its date is the page's, not the law's).
+_PAGE_INFO = re.compile(r"^(?:\s+|(?:来源|发布时间|发布日期|发文日期|作者|编辑|责任编辑|浏览次数|点击数|阅读次数|阅读量|字号)"
+                        r"\s*[:：]\s*\S+(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|【?\s*字[体号]\s*[:：]?\s*[大中小\s]+】?|"
+                        r"【?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|分享到?)\s*】?)+$")
 _SITE_SUFFIX = re.compile(r"\s*[_|｜\-—–]\s*[^_|｜\-—–]*(网|政府|门户|平台|官网|部|局|委|厅|办)[^_|｜\-—–]*$")
 
 
@@ -147,7 +152,7 @@ def html_text(path: Path) -> tuple[str, str]:
         title = _SITE_SUFFIX.sub("", soup.title.get_text("", strip=True))
     blocks = [normalise_glyphs(el.get_text("", strip=True)) for el in best.find_all(["h1", "h2", "h3", "p", "li", "div"])
               if not el.find(["p", "div", "li"])]
-    paras = [b for b in blocks if b and not _PAGE_NUMBER.match(b)]
+    paras = [b for b in blocks if b and not _PAGE_NUMBER.match(b) and not _PAGE_INFO.match(b)]
     if title and (not paras or paras[0] != title):
         paras = [title] + [p for p in paras if p != title]
     if len(paras) < 2:

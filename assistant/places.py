@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .models import Document
@@ -35,18 +36,24 @@ class Gazetteer:
         return cls(names)
 
     def find(self, text: str) -> list[Place]:
-        """Place names in text, longest first, no overlaps, in text order."""
-        taken = [False] * len(text)
+        """Place names in text, read left to right, the longest at each position, no overlaps:
+        广东营商环境 is 广东, not 东营 (a Shandong city) straddling 广东 and 营商."""
+        lengths = self._lengths
         found: list[Place] = []
-        for name in sorted(self.names, key=len, reverse=True):
-            start = text.find(name)
-            while start >= 0:
-                end = start + len(name)
-                if not any(taken[start:end]):
-                    taken[start:end] = [True] * len(name)
-                    found.append(Place(name, self.names[name], start, end))
-                start = text.find(name, end)
-        return sorted(found, key=lambda p: p.start)
+        i = 0
+        while i < len(text):
+            name = next((text[i:i + n] for n in lengths if text[i:i + n] in self.names), None)
+            if name is None:
+                i += 1
+                continue
+            found.append(Place(name, self.names[name], i, i + len(name)))
+            i += len(name)
+        return found
+
+    @cached_property
+    def _lengths(self) -> list[int]:
+        """The lengths of the names, longest first."""
+        return sorted({len(n) for n in self.names}, reverse=True)
 
     def is_place(self, word: str) -> bool:
         """深圳, 深圳市, 广东省: the word is a place name, whole."""

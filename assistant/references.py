@@ -11,9 +11,14 @@ _ARTICLE = re.compile(r"第([一二三四五六七八九十百千零〇两]+|\d+
 _DATE_SUFFIX = re.compile(r"[(（]\d{4}-\d{2}-\d{2}[)）]$")
 
 
+_PROVINCE_LEVEL = re.compile(r"^(.{2,3}?)[省市](?!场)")
+
+
 def _names(doc: Document) -> set[str]:
+    """How a question may name the document: its title, without 关于 or 北京市, and with the
+    province's 省/市 left out (广东优化营商环境条例), the way people say it."""
     core = _DATE_SUFFIX.sub("", doc.title).strip()
-    names = {core, core.removeprefix("北京市"), core.removeprefix("关于")}
+    names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core)}
     return {n for n in names if len(n) >= 4}
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.corpus import load_corpus
-from assistant.ingest import normalise_glyphs
+from assistant.ingest import normalise_glyphs, _PAGE_INFO
 from assistant.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +47,22 @@ def test_pdf_glyphs_page_numbers_and_wrapped_lines(loaded):
 def test_web_page_keeps_the_text_and_drops_the_rest(loaded):
     text = loaded[0]["html"].text
     assert "第一条" in text
-    for noise in ("首页", "分享到", "相关阅读", "500万元", "ICP", "统计代码", "政府门户网站"):
+    for noise in ("首页", "分享到", "相关阅读", "500万元", "ICP", "统计代码", "政府门户网站",
+                  "字体", "来源：", "发布时间：2019-09-25"):  # the page's information bar too
         assert noise not in text, noise
+    assert "（2022年6月1日 广东省第十三届人民代表大会常务委员会第四十三次会议通过）" in text
+
+
+@pytest.mark.parametrize("paragraph, dropped", [
+    ("来源：广东省人大常委会 发布时间：2019-09-25 【字体：大 中 小】", True),
+    ("发布时间：2019-09-25 10:30 【打印本页】【关闭窗口】", True),
+    ("字号：大 中 小", True),
+    ("（2022年6月1日 广东省第十三届人民代表大会常务委员会第四十三次会议通过）", False),
+    ("第五条 县级以上人民政府应当加强对优化营商环境工作的组织领导。", False),
+    ("来源于财政资金的项目，应当公开。", False),
+])
+def test_a_web_pages_information_bar_is_not_text(paragraph, dropped):
+    assert bool(_PAGE_INFO.match(paragraph)) == dropped
 
 
 @pytest.mark.parametrize("raw, read", [("⼆〇⼆⼀年", "二〇二一年"), ("部⻔", "部门"), ("⼈⺠政府", "人民政府"), ("上云", "上云")])
