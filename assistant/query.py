@@ -7,7 +7,7 @@ eligibility and calculators; it is never the topic of an ask.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .lexicon import Lexicon
 from .places import Gazetteer, Place
@@ -36,6 +36,12 @@ _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]*")
 _ENUMERATOR = re.compile(r"(?=(一是|二是|三是|第一个?问题|第二个?问题|另外|还有一个|再问一下|再就是|其次))")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|多少|几|怎么|如何|能否|是否|有没有|能不能|可不可以|可以不|哪|什么|啥|咋|没[？?]?$|不[？?]?$")
 _SELF = re.compile(r"我们|我司|本公司|我公司|咱们|咱|我这边|本人|来电人|我是|我单位|公司是|企业是|我们家")
+# Words of the call rather than of the question: a comma piece holding one of these or saying
+# who the caller is (我们是…一家…), with no question and no policy topic of its own, is not the
+# topic. 我们在河南搞发明创造资金困难 says what the matter is: it stays.
+_SPOKEN = re.compile(r"您好|你好|喂|hello|hi|老师|打扰|麻烦|谢谢|感谢|问一下|问问|咨询|请教|领导让我|想了解|了解一下|"
+                     r"(我|我们|咱们|咱|我司|本公司|我公司|我单位|我这边)(这边|这里)?(是|为)|一家|那家|来电", re.I)
+_PIECE = re.compile(r"[^，,]+[，,]?")
 _LOCATED = re.compile(r"(区|市|县)?(这边)?(一家|那家)")  # 海淀一家做芯片的: where the caller is
 
 
@@ -51,11 +57,14 @@ class EnterpriseContext:
 class Ask:
     text: str  # the ask's own words: routing and calculators read these
     signature: frozenset[str] = frozenset()  # the policy topics it names (rule ids, canonical terms)
+    spoken: tuple[str, ...] = ()  # its greeting and self-introduction pieces (您好, 我是顺义一家…)
 
     def topic_text(self, context: "EnterpriseContext") -> str:
-        """The ask without what the caller said about the enterprise (市级专精特新, 海淀): the
-        words retrieval and coverage read."""
+        """The ask without what the caller said about the enterprise (市级专精特新, 海淀) and
+        without greetings and self-introductions: the words retrieval and coverage read."""
         text = self.text
+        for piece in self.spoken:
+            text = text.replace(piece, " ", 1)
         for said in (context.qualification_said, *(p.name for p in context.places)):
             if said:
                 text = text.replace(said, " ")
@@ -184,6 +193,26 @@ class Reader:
         sig |= {t for t in self.lexicon.terms if t in text}
         return {s for s in sig if s not in CONTEXT_TERMS}
 
+    def spoken_pieces(self, text: str, qualification_said: str) -> tuple[str, ...]:
+        """The comma pieces of an ask that only greet or introduce the caller (喂，您好，我是顺义
+        一家做新能源汽车零部件的，去年刚评上小巨人，…): no question in them and no policy topic
+        besides the caller's own qualification. What is left is what is asked; an ask that is
+        all introduction keeps its words."""
+        pieces = [m.group(0) for m in _PIECE.finditer(text)]
+        spoken = []
+        for piece in pieces[:-1]:  # the last piece carries the question
+            if _QUESTION.search(piece):
+                continue
+            topics = self.signature(piece)
+            if qualification_said and qualification_said in piece:
+                # 去年刚评上小巨人: how it got its level (评上 reads as 认定) is not a topic either
+                topics = {t for t in topics if t.startswith("rule:")}
+            elif not _SPOKEN.search(piece):
+                continue
+            if not topics:
+                spoken.append(piece)
+        return tuple(spoken) if len(spoken) < len(pieces) else ()
+
     def read(self, text: str, history, notice: str = "") -> Query:
         from .amounts import find_amounts
 
@@ -199,6 +228,6 @@ class Reader:
         own, asked = places(text, self.gazetteer)
         level, said = qualification(text)
         context = EnterpriseContext(level, said, industry(text), own)
-        asks = split_asks(text, self.signature, amounts)
+        asks = [replace(a, spoken=self.spoken_pieces(a.text, said)) for a in split_asks(text, self.signature, amounts)]
         return Query(text, tuple(asks), context, asked, document_mention(text, self.documents),
                      notice, earlier, bool(earlier) and is_followup(text))

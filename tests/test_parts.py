@@ -123,3 +123,13 @@ def test_a_named_regulations_period_is_never_the_policys(files_bot):
 def test_the_policy_states_only_until_when_it_runs(files_bot, question):
     ans = files_bot.ask(question)
     assert ans.citations[0].section == "scope" and ans.text.startswith("原文未写明本政策开始实施")
+
+
+@pytest.mark.parametrize("before", ["喂，您好，我是顺义一家做新能源汽车零部件的，去年刚评上小巨人，问一下啊，",
+                                    "您好，我们是亦庄一家做工业机器人的，前年被评为市级专精特新，"])
+@pytest.mark.parametrize("question", ["公司没房子没设备能抵押，还能贷到款么？", "我们轻资产，银行贷款有什么支持？"])
+def test_an_introduction_does_not_move_the_answer(bot, before, question):
+    """(Regulations loaded beside the policy.) Who is calling — 评为 reads as 认定, 工业机器人 as a
+    topic — is not what is asked: the answer is the one the bare question gets."""
+    plain, wrapped = bot.ask(question), bot.ask(before + question)
+    assert [(c.doc_id, c.section) for c in wrapped.citations][:1] == [(c.doc_id, c.section) for c in plain.citations][:1]

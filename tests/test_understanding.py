@@ -190,3 +190,16 @@ def test_every_calculation_of_several_asks_is_in_the_dict(bot):
 def test_a_follow_up_on_a_new_topic_is_asked_the_same_way(bot):
     ans = bot.ask("那数字化转型呢？", history=[("上云上平台补贴怎么算", "")])
     assert "20%" in ans.text.split("\n")[0]
+
+
+@pytest.mark.parametrize("message, spoken", [
+    ("喂，您好，我是顺义一家做汽车零部件的，去年刚评上小巨人，问一下啊，没房子没设备能抵押，还能贷到款么？",
+     ["喂，", "您好，", "我是顺义一家做汽车零部件的，", "去年刚评上小巨人，", "问一下啊，"]),
+    ("您好，我们是大兴一家做传感器的企业，上云上平台合同额50万，能补多少", ["您好，", "我们是大兴一家做传感器的企业，"]),
+    ("我们是做芯片设计的，首流片有补贴吗", []),  # 芯片 is a topic: the introduction stays
+    ("我们在河南搞发明创造资金困难，政府能资助吗？", []),  # what the matter is, not who is calling
+    ("您好，谢谢", ["您好，"]),  # the last piece stays: an ask is never emptied
+])
+def test_greetings_and_introductions_are_not_the_topic(bot, message, spoken):
+    query = bot.offline.reader.read(message, [], "")
+    assert [p for a in query.asks for p in a.spoken] == spoken
