@@ -133,3 +133,9 @@ def test_an_introduction_does_not_move_the_answer(bot, before, question):
     topic — is not what is asked: the answer is the one the bare question gets."""
     plain, wrapped = bot.ask(question), bot.ask(before + question)
     assert [(c.doc_id, c.section) for c in wrapped.citations][:1] == [(c.doc_id, c.section) for c in plain.citations][:1]
+
+
+def test_a_debt_in_callers_words_finds_the_arrears_article(files_bot):
+    """拖着不付 / 欠…货款 are how callers say 拖欠…账款 (corpus/lexicon.toml)."""
+    ans = files_bot.ask("上海那边，机关单位买了我们的服务一直拖着不付钱，有没有说法？")
+    assert ans.citations[0].title == "上海市优化营商环境条例" and "拖欠" in ans.citations[0].quote
