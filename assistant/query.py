@@ -34,14 +34,16 @@ _OTHER_INDUSTRY = re.compile(r"软件(企业|公司|行业)|服务业|互联网(
 # ---- the shape of a message ---------------------------------------------------------------------
 _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]*")
 _ENUMERATOR = re.compile(r"(?=(一是|二是|三是|第一个?问题|第二个?问题|另外|还有一个|再问一下|再就是|其次))")
-_QUESTION = re.compile(r"[?？]|吗|么|呢|多少|几|怎么|如何|能否|是否|有没有|能不能|可不可以|可以不|哪|什么|啥|咋|没[？?]?$|不[？?]?$")
+_QUESTION = re.compile(r"[?？]|吗|么|呢|多少|几|怎么|怎样|如何|能否|是否|有没有|能不能|可不可以|可以不|哪|什么|啥|咋|没[？?]?$|不[？?]?$")
 _SELF = re.compile(r"我们|我司|本公司|我公司|咱们|咱|我这边|本人|来电人|我是|我单位|公司是|企业是|我们家")
 # Words of the call rather than of the question: a comma piece holding one of these or saying
 # who the caller is (我们是…一家…), with no question and no policy topic of its own, is not the
 # topic. 我们在河南搞发明创造资金困难 says what the matter is: it stays.
-_SPOKEN = re.compile(r"您好|你好|喂|hello|hi|老师|打扰|麻烦|谢谢|感谢|问一下|问问|咨询|请教|领导让我|想了解|了解一下|"
-                     r"(我|我们|咱们|咱|我司|本公司|我公司|我单位|我这边)(这边|这里)?(是|为)|一家|那家|来电", re.I)
-_PIECE = re.compile(r"[^，,]+[，,]?")
+_SPOKEN = re.compile(r"您好|你好|喂|hello|hi|老师|是这样的|打扰|麻烦|谢谢|感谢|问一下|问问|想问|咨询|请教|领导让我|想了解|了解一下|打电话|"
+                     r"(我|我们|咱们|咱|我司|本公司|我公司|我单位|我这边)(这边|这里)?(是|为|属于|算)|我姓|我叫|一家|那家|来电", re.I)
+_PIECE = re.compile(r"[^，,。！？!?；;：:]+[，,。！？!?；;：:]*")
+# Saying that the question comes now (想问一下，我想咨询个事儿：) ends an introduction.
+_ANNOUNCES = re.compile(r"问一下|问问|想问|咨询|请教|想了解|了解一下|领导让我")
 _LOCATED = re.compile(r"(区|市|县)?(这边)?(一家|那家)")  # 海淀一家做芯片的: where the caller is
 
 
@@ -193,25 +195,47 @@ class Reader:
         sig |= {t for t in self.lexicon.terms if t in text}
         return {s for s in sig if s not in CONTEXT_TERMS}
 
-    def spoken_pieces(self, text: str, qualification_said: str) -> tuple[str, ...]:
+    def spoken_pieces(self, text: str, qualification_said: str, amounts=lambda t: []) -> tuple[str, ...]:
         """The comma pieces of an ask that only greet or introduce the caller (喂，您好，我是顺义
-        一家做新能源汽车零部件的，去年刚评上小巨人，…): no question in them and no policy topic
-        besides the caller's own qualification. What is left is what is asked; an ask that is
-        all introduction keeps its words."""
+        一家做新能源汽车零部件的，去年刚评上小巨人，…). An introduction opens the ask (a greeting,
+        who is calling, its level) and runs to the question; of it, a piece with no figure goes
+        - when it greets or says who is calling and names no policy topic (its level aside), or
+        - when the question has a topic of its own and the piece does not share it (做半导体设备，
+          员工一百来人，首贷有补助吗: 首贷 is asked; 我们是做芯片设计的，首流片…: 芯片 goes).
+        After the last question, pleasantries go (谢谢啊, 麻烦了). Statements that set the topic
+        (…条例里，民营企业评高企、上市融资这些，能跟国企一个待遇不) are not an introduction; an
+        ask is never emptied."""
         pieces = [m.group(0) for m in _PIECE.finditer(text)]
+        said = qualification_said
+
+        def introduces(piece: str) -> bool:
+            return bool(_SPOKEN.search(piece) or _SELF.search(piece) or (said and said in piece))
+
+        # Where the question is: its first asking piece, else (按合同额还是按发票金额。好的谢谢) the
+        # last piece that is not a pleasantry.
+        asked_at = next((i for i, p in enumerate(pieces) if _QUESTION.search(p)), None)
+        if asked_at is None:
+            asked_at = max((i for i, p in enumerate(pieces) if not _SPOKEN.search(p) or self.signature(p)),
+                           default=len(pieces) - 1)
+        asked = self.signature("".join(pieces[asked_at:]))
         spoken = []
-        for piece in pieces[:-1]:  # the last piece carries the question
-            if _QUESTION.search(piece):
+        announced = False  # after 我想咨询个事儿： comes the matter: only greetings still go
+        for piece in (pieces[:asked_at] if pieces and introduces(pieces[0]) else []):
+            if amounts(piece):
                 continue
             topics = self.signature(piece)
-            if qualification_said and qualification_said in piece:
+            if said and said in piece:
                 # 去年刚评上小巨人: how it got its level (评上 reads as 认定) is not a topic either
                 topics = {t for t in topics if t.startswith("rule:")}
-            elif not _SPOKEN.search(piece):
-                continue
-            if not topics:
+            greets = bool(_SPOKEN.search(piece)) or bool(said and said in piece)
+            if (greets and not topics) or (asked and not announced and not topics & asked):
                 spoken.append(piece)
-        return tuple(spoken) if len(spoken) < len(pieces) else ()
+            announced = announced or bool(_ANNOUNCES.search(piece))
+        last_question = max((i for i, p in enumerate(pieces) if _QUESTION.search(p)), default=asked_at)
+        for piece in pieces[last_question + 1:]:
+            if _SPOKEN.search(piece) and not amounts(piece) and not self.signature(piece):
+                spoken.append(piece)
+        return tuple(spoken)
 
     def read(self, text: str, history, notice: str = "") -> Query:
         from .amounts import find_amounts
@@ -228,6 +252,7 @@ class Reader:
         own, asked = places(text, self.gazetteer)
         level, said = qualification(text)
         context = EnterpriseContext(level, said, industry(text), own)
-        asks = [replace(a, spoken=self.spoken_pieces(a.text, said)) for a in split_asks(text, self.signature, amounts)]
+        asks = [replace(a, spoken=self.spoken_pieces(a.text, said, amounts))
+                for a in split_asks(text, self.signature, amounts)]
         return Query(text, tuple(asks), context, asked, document_mention(text, self.documents),
                      notice, earlier, bool(earlier) and is_followup(text))
