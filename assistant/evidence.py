@@ -50,6 +50,9 @@ class QueryTerms:
 # words (应当, 或者, 规定, 人民政府): never evidence of a topic.
 FUNCTION_WORD_RATE = 3e-3
 FRAGMENT_SHARE = 0.1  # a fragment the segmenter guessed (刚评, 分能): neither source knows it
+# A guessed word the regulations hold fewer times than this is an accident of the guessing
+# (登记后能享受 → 后能, twice in 1,908 regulations), not a word of theirs.
+FRAGMENT_MAX_USES = 5
 # A general-language word the documents do use (首席 in 首席数据官) still helps pick the sentence
 # that answers, a little; it never decides coverage.
 IN_INDEX_SHARE = 0.1
@@ -79,7 +82,7 @@ def topic_share(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats) -
         return 1.0  # the policy's own terms and their known aliases
     if is_function_word(word, stats):
         return 0.0
-    if not seg.is_dictionary_word(word) and word not in stats.regulation:
+    if not seg.is_dictionary_word(word) and stats.regulation.get(word, 0) < FRAGMENT_MAX_USES:
         return FRAGMENT_SHARE
     return stats.topic_share(word)
 
@@ -113,7 +116,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue  # 国家级小巨人 → 国家级专精特新“小巨人”企业: who is asking, not what
         share = 1.0 if len(alts) > 1 else topic_share(word, seg, lexicon, stats)
         idf = bm25.term_idf(word.lower())
-        if idf:
+        if idf and share != FRAGMENT_SHARE:
             share = max(share, IN_INDEX_SHARE)
         # A topic word the documents never use is a strong sign of an uncovered topic; context
         # words (谢谢, 海淀, 一家, 传感器) weigh nothing either way.
