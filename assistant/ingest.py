@@ -54,7 +54,18 @@ def normalise_glyphs(text: str) -> str:
     """Radical glyphs → ideographs: the supplement by table, Kangxi radicals by NFKC, nothing
     else changed (NFKC of the whole text would also rewrite full-width punctuation)."""
     text = text.translate(_radical_table())
-    return "".join(unicodedata.normalize("NFKC", ch) if 0x2F00 <= ord(ch) <= 0x2FDF else ch for ch in text)
+    # Also the deprecated angle brackets PDF text layers give for 〈〉 (U+2329/U+232A).
+    return "".join(unicodedata.normalize("NFKC", ch) if 0x2F00 <= ord(ch) <= 0x2FDF or ch in "\u2329\u232a" else ch
+                   for ch in text)
+
+
+_TITLE_END = re.compile(r"(条例|办法|规定|决定|决议|意见|通知|措施|细则|方案|法|规则|纲要|公告|批复|章程|标准|目录)$")
+
+
+def _title_goes_on(title: str, line: str) -> bool:
+    """A long title wrapped onto a second line (…关于进一步加 / 快我省旅游业发展的决议): the first
+    line does not end as titles do, and the next is not the adoption record （…通过）."""
+    return not _TITLE_END.search(title) and not line.startswith(("（", "(", "——", "—")) and len(line) <= len(title)
 
 
 def join_lines(lines: list[str]) -> list[str]:
@@ -65,7 +76,7 @@ def join_lines(lines: list[str]) -> list[str]:
         if not line:
             continue
         if paras and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
-                and len(paras) > 1:
+                and (len(paras) > 1 or _title_goes_on(paras[0], line)):
             paras[-1] += line
         else:
             paras.append(line)

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.corpus import load_corpus
-from assistant.ingest import normalise_glyphs, _PAGE_INFO
+from assistant.ingest import _PAGE_INFO, join_lines, normalise_glyphs
 from assistant.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,8 @@ def test_a_web_pages_information_bar_is_not_text(paragraph, dropped):
     assert bool(_PAGE_INFO.match(paragraph)) == dropped
 
 
-@pytest.mark.parametrize("raw, read", [("⼆〇⼆⼀年", "二〇二一年"), ("部⻔", "部门"), ("⼈⺠政府", "人民政府"), ("上云", "上云")])
+@pytest.mark.parametrize("raw, read", [("⼆〇⼆⼀年", "二〇二一年"), ("部⻔", "部门"), ("⼈⺠政府", "人民政府"), ("上云", "上云"),
+                                       ("《北京市实施\u2329保守国家秘密法\u232a若干规定》", "《北京市实施〈保守国家秘密法〉若干规定》")])
 def test_radicals_become_ideographs(raw, read):
     assert normalise_glyphs(raw) == read
 
@@ -98,3 +99,13 @@ def test_questions_about_the_files_are_answered_from_them(tmp_path, settings):
         assert all(c.quote.replace("\n", "") in texts[c.doc_id].replace("\n", "") for c in ans.citations)
     regions = {d["title"]: d["region"] for d in bot.info()["documents"]}
     assert regions["上海市优化营商环境条例"] == "上海" and regions["河南省专利保护条例"] == "河南"
+
+
+@pytest.mark.parametrize("lines, first", [
+    (["河南省人民代表大会常务委员会关于进一步加", "快我省旅游业发展的决议", "（2005年5月26日河南省第十届人民代表大会常务委员会第十六次会议通过）"],
+     "河南省人民代表大会常务委员会关于进一步加快我省旅游业发展的决议"),  # a title wrapped on a PDF page
+    (["上海市优化营商环境条例", "（2020年4月10日上海市第十五届人民代表大会常务委员会第二十次会议通过）"], "上海市优化营商环境条例"),
+    (["北京市数字经济促进条例", "第一章 总则"], "北京市数字经济促进条例"),
+])
+def test_a_wrapped_title_is_one_line_again(lines, first):
+    assert join_lines(lines)[0] == first
