@@ -109,3 +109,33 @@ def test_questions_about_the_files_are_answered_from_them(tmp_path, settings):
 ])
 def test_a_wrapped_title_is_one_line_again(lines, first):
     assert join_lines(lines)[0] == first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt, law", [
+    ("pdf", "北京市保守国家秘密条例"),  # 40 articles over many pages, 〈〉 in its last article
+    ("pdf", "河南省人民代表大会常务委员会关于进一步加快我省旅游业发展的决议"),  # a title wrapping on the page
+    ("docx", "淄博市院前医疗急救管理条例"),
+    ("html", "山东省胶东调水条例"),
+])
+def test_full_length_files_read_article_for_article_like_their_text(tmp_path, fmt, law):
+    """A whole law printed to PDF by Chromium, written by python-docx, or wrapped in a web page
+    reads as the same articles, character for character, as its text (.md) does."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests/fixtures"))
+    import make_documents
+
+    src = next((ROOT.parent / "shared/corpus-scale").rglob(f"{law}*.md"))
+    make_documents.ARTICLES = 10 ** 6
+    out = tmp_path / f"law.{fmt}"
+    getattr(make_documents, f"make_{fmt}")(src, out)
+    got = load_corpus(out, RULES)
+    want = load_corpus(src, RULES)
+    assert not got.errors and got.documents[0].title == want.documents[0].title
+
+    def articles(corpus):
+        return {c.section: re.sub(r"\s", "", c.text) for c in corpus.clauses if c.section != "preamble"}
+
+    assert articles(got) == articles(want)
