@@ -134,6 +134,37 @@ _PAGE_INFO = re.compile(r"^(?:\s+|(?:来源|发布时间|发布日期|发文日�
 _SITE_SUFFIX = re.compile(r"\s*[_|｜\-—–]\s*[^_|｜\-—–]*(网|政府|门户|平台|官网|部|局|委|厅|办)[^_|｜\-—–]*$")
 
 
+_BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "td", "th", "tr", "table", "section",
+                         "article", "main", "blockquote", "pre", "center", "dd", "dt"})
+_BREAK = "\u2029"  # stands for a <br> while the source's own line wrapping is undone
+
+
+def _block_texts(root) -> list[str]:
+    """The text of each block of a page's main part, one paragraph per block or per <br>-separated
+    line: pages set laws in <p>s, or in one <div>/<td> with <br>s between the articles. The
+    source's own line wrapping inside a block is not a break."""
+    from bs4 import NavigableString
+
+    for br in root.find_all("br"):
+        br.replace_with(_BREAK)
+    groups: list[tuple[int, list[str]]] = []
+    for node in root.descendants:
+        if type(node) is not NavigableString:  # comments, doctype, CDATA: not text
+            continue
+        block = node.parent
+        while block is not None and block is not root and block.name not in _BLOCK_TAGS:
+            block = block.parent
+        if groups and groups[-1][0] == id(block):
+            groups[-1][1].append(str(node))
+        else:
+            groups.append((id(block), [str(node)]))
+    out = []
+    for _, parts in groups:
+        text = re.sub(r"[ \t\r\f\v]*\n\s*", "", "".join(parts).replace("\xa0", " "))
+        out += [line.strip() for line in text.split(_BREAK) if line.strip()]
+    return out
+
+
 def html_text(path: Path) -> tuple[str, str]:
     """(main text, title). The title is the page's heading, not the <title> with its site suffix."""
     from bs4 import BeautifulSoup
@@ -159,10 +190,12 @@ def html_text(path: Path) -> tuple[str, str]:
             best, best_score = block, score
     heading = best.find(["h1", "h2"]) or soup.find(["h1", "h2"])
     title = heading.get_text("", strip=True) if heading else ""
+    if not title:  # no heading: a short block named like a document (<td class=title>…条例</td>)
+        title = next((t for el in soup.find_all(["td", "div", "p", "strong", "b", "center", "span"])
+                      if 4 <= len(t := el.get_text("", strip=True)) <= 60 and _TITLE_END.search(t)), "")
     if not title and soup.title:
         title = _SITE_SUFFIX.sub("", soup.title.get_text("", strip=True))
-    blocks = [normalise_glyphs(el.get_text("", strip=True)) for el in best.find_all(["h1", "h2", "h3", "p", "li", "div"])
-              if not el.find(["p", "div", "li"])]
+    blocks = [normalise_glyphs(b) for b in _block_texts(best)]
     paras = [b for b in blocks if b and not _PAGE_NUMBER.match(b) and not _PAGE_INFO.match(b)]
     if title and (not paras or paras[0] != title):
         paras = [title] + [p for p in paras if p != title]

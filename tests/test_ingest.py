@@ -139,3 +139,35 @@ def test_full_length_files_read_article_for_article_like_their_text(tmp_path, fm
         return {c.section: re.sub(r"\s", "", c.text) for c in corpus.clauses if c.section != "preamble"}
 
     assert articles(got) == articles(want)
+
+
+def _page(layout: str, title: str, paras: list[str]) -> str:
+    import html
+
+    esc = [html.escape(p) for p in paras]
+    if layout == "br":  # one block, articles separated by <br>
+        return (f"<html><head><title>{title}_山东省人民政府</title></head><body><div class='nav'>首页 | 政务公开</div>"
+                f"<div id='zoom'><h2>{title}</h2>" + "<br>".join(esc) + "</div><div class='footer'>版权所有</div></body></html>")
+    if layout == "table":  # a table cell, <br/><br/> and &nbsp; indents, the title in another cell
+        return (f"<html><body><table><tr><td class='title'>{title}</td></tr><tr><td class='content'>"
+                + "<br/><br/>&nbsp;&nbsp;&nbsp;&nbsp;".join(esc) + "</td></tr></table></body></html>")
+    # paragraphs with inline styling and the source wrapped mid-sentence
+    return (f"<html><body><div class='TRS_Editor'><p align='center'><strong>{title}</strong></p>"
+            + "".join(f"<p><span style='font-family:仿宋'>{p[:20]}</span>\n      <span>{p[20:]}</span></p>" for p in esc)
+            + "</div></body></html>")
+
+
+@pytest.mark.parametrize("layout", ["br", "table", "styled"])
+def test_web_page_layouts_read_article_for_article(tmp_path, layout):
+    import re
+
+    src = next((ROOT.parent / "shared/corpus-scale").rglob("山东省胶东调水条例*.md"))
+    head, body = src.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)
+    title = head.strip().splitlines()[0].lstrip("# ").strip()
+    paras = [p.strip().lstrip("#").strip() for p in body.splitlines() if p.strip()]
+    page = tmp_path / "law.html"
+    page.write_text(_page(layout, title, paras), encoding="utf-8")
+    got, want = load_corpus(page, RULES), load_corpus(src, RULES)
+    assert not got.errors and got.documents[0].title == title
+    assert {c.section: re.sub(r"\s", "", c.text) for c in got.clauses} == \
+        {c.section: re.sub(r"\s", "", c.text) for c in want.clauses}
