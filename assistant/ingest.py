@@ -108,16 +108,33 @@ def pdf_text(path: Path) -> str:
     return "\n\n".join(join_lines(lines))
 
 
+def _unique_cells(row):
+    """A row's cells, a merged cell once (python-docx repeats it for every grid column it spans)."""
+    seen, out = set(), []
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            out.append(cell)
+    return out
+
+
 def docx_text(path: Path) -> str:
     import docx
+    import docx.table
 
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises assorted errors for damaged packages
         raise ExtractionError(f"Word 文件无法读取（{type(exc).__name__}）") from exc
-    paras = [normalise_glyphs(p.text.strip()) for p in document.paragraphs]
-    for table in document.tables:  # text in tables (some 公文 lay out articles in one)
-        paras += [normalise_glyphs(c.text.strip()) for row in table.rows for c in row.cells]
+    # Paragraphs and tables in document order (some 公文 lay articles out in a table); a line
+    # break inside a paragraph (text pasted from a web page) separates paragraphs too.
+    texts: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            texts += [c.text for row in block.rows for c in _unique_cells(row)]
+        else:
+            texts.append(block.text)
+    paras = [normalise_glyphs(line.strip()) for t in texts for line in re.split(r"[\n\v]", t)]
     paras = [p for p in paras if p and not _PAGE_NUMBER.match(p)]
     if not paras:
         raise ExtractionError("Word 文件没有正文")

@@ -171,3 +171,40 @@ def test_web_page_layouts_read_article_for_article(tmp_path, layout):
     assert not got.errors and got.documents[0].title == title
     assert {c.section: re.sub(r"\s", "", c.text) for c in got.clauses} == \
         {c.section: re.sub(r"\s", "", c.text) for c in want.clauses}
+
+
+@pytest.mark.parametrize("layout", ["line-breaks", "table-in-the-middle"])
+def test_word_layouts_read_article_for_article(tmp_path, layout):
+    """Word files pasted from web pages (one paragraph, articles split by line breaks) or with a
+    chapter laid out in a table keep every article, in order."""
+    import re
+
+    import docx
+
+    src = next((ROOT.parent / "shared/corpus-scale").rglob("山东省胶东调水条例*.md"))
+    head, body = src.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)
+    title = head.strip().splitlines()[0].lstrip("# ").strip()
+    paras = [p.strip().lstrip("#").strip() for p in body.splitlines() if p.strip()]
+    d = docx.Document()
+    d.add_paragraph(title)
+    if layout == "line-breaks":
+        p = d.add_paragraph()
+        for i, text in enumerate(paras):
+            run = p.add_run(text)
+            if i < len(paras) - 1:
+                run.add_break()
+    else:
+        third = len(paras) // 3
+        for text in paras[:third]:
+            d.add_paragraph(text)
+        table = d.add_table(rows=len(paras[third:2 * third]), cols=1)
+        for row, text in zip(table.rows, paras[third:2 * third]):
+            row.cells[0].text = text
+        for text in paras[2 * third:]:
+            d.add_paragraph(text)
+    path = tmp_path / "law.docx"
+    d.save(str(path))
+    got, want = load_corpus(path, RULES), load_corpus(src, RULES)
+    assert not got.errors and got.documents[0].title == title
+    assert [(c.section, re.sub(r"\s", "", c.text)) for c in got.clauses] == \
+        [(c.section, re.sub(r"\s", "", c.text)) for c in want.clauses]
