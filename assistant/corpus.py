@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import normalise_glyphs
+from .ingest import normalise_glyphs, official_furniture
 from .models import Clause, Document
 from .progress import Progress, no_progress
 from .structure import StructureError, StructureRules, parse
@@ -103,6 +103,7 @@ def read_document(path: Path, rules: StructureRules) -> Document:
     raw, found = _raw_text(path)
     meta = {**found, **_read_meta(path)}
     history: list[str] = []
+    furniture: dict = {}
     if rules.info_end in raw:
         head, raw = raw.split(rules.info_end, 1)
         head_paras = split_paragraphs(head)
@@ -110,7 +111,8 @@ def read_document(path: Path, rules: StructureRules) -> Document:
         history = head_paras[1:]
         paragraphs = split_paragraphs(raw)
     else:
-        paragraphs = split_paragraphs(raw)
+        # A 公文's red header, document number, addressees, signature and date are facts, not text.
+        paragraphs, furniture = official_furniture(split_paragraphs(raw))
         if not paragraphs:
             raise DocumentError(path, "文件为空")
         title = paragraphs.pop(0).lstrip("#").strip()
@@ -125,10 +127,21 @@ def read_document(path: Path, rules: StructureRules) -> Document:
 
     text = "\n\n".join(paragraphs)
     # What the document says about itself (issuer, dates, validity); a sidecar .meta.json wins.
-    meta = {"history": history, **document_facts(title, "\n".join(history) + "\n" + text), **meta}
+    meta = {"history": history, **_signed(furniture),
+            **document_facts(title, "\n".join(history) + "\n" + text), **furniture, **meta}
     return Document(doc_id=meta.get("doc_id") or _doc_id_from_path(path),
                     title=meta.get("title") or title, text=text,
                     source_path=str(path), style=style, meta=meta)
+
+
+def _signed(furniture: dict) -> dict:
+    """A 公文's signature and date, as the issuer and date issued when the text states none."""
+    out = {}
+    if furniture.get("signed"):
+        out["issued"] = furniture["signed"]
+    if furniture.get("signed_by"):
+        out["issuer"] = "、".join(furniture["signed_by"])
+    return out
 
 
 # A document the previous build already parsed, by its resolved path: (document, its clauses).

@@ -70,16 +70,21 @@ def _title_goes_on(title: str, line: str) -> bool:
 
 def join_lines(lines: list[str]) -> list[str]:
     """Lines wrapped mid-sentence → paragraphs: a line continues the one before unless that one
-    ended a sentence or this one opens a new unit (第X条, 一、…)."""
+    ended a sentence or this one opens a new unit (第X条, 一、…). The title (after a 公文's red
+    header and document number, never joined to them) continues only as titles wrap."""
     paras: list[str] = []
+    title_at: int | None = None  # the title's paragraph, once seen
     for line in (ln.strip() for ln in lines):
         if not line:
             continue
-        if paras and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
-                and (len(paras) > 1 or _title_goes_on(paras[0], line)):
+        if title_at is not None and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
+                and not _SIGN_DATE.match(line) and not _PUBLICITY.match(line) \
+                and (len(paras) - 1 > title_at or _title_goes_on(paras[-1], line)):
             paras[-1] += line
-        else:
-            paras.append(line)
+            continue
+        paras.append(line)
+        if title_at is None and not _RED_HEADER.match(line) and not _DOC_NUMBER.match(line):
+            title_at = len(paras) - 1
     return paras
 
 
@@ -252,3 +257,58 @@ def document_facts(title: str, text: str) -> dict:
     if m:
         facts["validity"] = m.group(0)
     return facts
+
+
+# ---- 公文 furniture: what a government document carries around its text ---------------------------
+# The red header (版头) "北京市经济和信息化局文件", the document number (发文字号) "京经信发〔2023〕12号",
+# the addressees (主送机关) "各区人民政府，市政府各委、办、局：", and at the end the issuing bodies'
+# names (署名), the date (成文日期) and "（此件公开发布）". They are facts about the document, not its
+# clauses: read into metadata and left out of the text.
+_RED_HEADER = re.compile(r"^[\u4e00-\u9fff、（）()\s]{2,60}文件$")
+_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d{1,5}\s*号$")
+_ADDRESSEE = re.compile(r"^各[^。；！？]{1,120}[：:]$")
+_SIGN_DATE = re.compile(r"^(\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[〇零一二三四五六七八九十]{1,3})\s*月\s*"
+                        r"(\d{1,2}|[〇零一二三四五六七八九十]{1,3})\s*日$")
+_PUBLICITY = re.compile(r"^[（(]\s*此件[^）)]{1,12}[）)]$")
+_SIGNATURE = re.compile(r"^[\u4e00-\u9fff（）()、\s]{2,40}(人民政府|办公厅|办公室|委员会|局|厅|部|委|院|会|中心)$")
+
+
+_DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0}
+
+
+def _cn_number(text: str) -> int:
+    """2023, 二〇二三 (digit by digit), 二十六."""
+    from .numerals import cn_to_int
+
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 and all(ch in _DIGIT for ch in text):
+        return int("".join(str(_DIGIT[ch]) for ch in text))
+    return cn_to_int(text)
+
+
+def official_furniture(paragraphs: list[str]) -> tuple[list[str], dict]:
+    """(the paragraphs without the 公文 furniture, what it said: doc_number, signed_by, signed)."""
+    paras, facts = list(paragraphs), {}
+    while paras and (_RED_HEADER.match(paras[0]) or _DOC_NUMBER.match(paras[0])):
+        head = paras.pop(0)
+        if _DOC_NUMBER.match(head):
+            facts["doc_number"] = re.sub(r"\s", "", head)
+        else:
+            facts["header"] = head
+    if len(paras) > 2 and _ADDRESSEE.match(paras[1]):  # right under the title
+        facts["addressees"] = paras.pop(1)
+    while paras and _PUBLICITY.match(paras[-1]):
+        paras.pop()
+    if paras and (m := _SIGN_DATE.match(paras[-1])):
+        paras.pop()
+        try:
+            facts["signed"] = f"{_cn_number(m.group(1)):04d}-{_cn_number(m.group(2)):02d}-{_cn_number(m.group(3)):02d}"
+        except ValueError:
+            pass
+        signers = []
+        while paras and len(signers) < 4 and _SIGNATURE.match(paras[-1]) and len(paras) > 2:
+            signers.insert(0, paras.pop())
+        if signers:
+            facts["signed_by"] = signers
+    return paras, facts

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.corpus import load_corpus
-from assistant.ingest import _PAGE_INFO, join_lines, normalise_glyphs
+from assistant.ingest import _PAGE_INFO, join_lines, normalise_glyphs, official_furniture
 from assistant.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,3 +208,43 @@ def test_word_layouts_read_article_for_article(tmp_path, layout):
     assert not got.errors and got.documents[0].title == title
     assert [(c.section, re.sub(r"\s", "", c.text)) for c in got.clauses] == \
         [(c.section, re.sub(r"\s", "", c.text)) for c in want.clauses]
+
+
+@pytest.mark.parametrize("paragraphs, kept, facts", [
+    (["北京市经济和信息化局文件", "京经信发〔2023〕12号", "关于某事的通知", "各区经济和信息化主管部门，各有关单位：",
+      "为……特制定以下措施。", "一、……。", "北京市经济和信息化局", "2023年5月26日", "（此件公开发布）"],
+     ["关于某事的通知", "为……特制定以下措施。", "一、……。"],
+     {"doc_number": "京经信发〔2023〕12号", "signed": "2023-05-26", "signed_by": ["北京市经济和信息化局"]}),
+    (["某办法", "第一条 ……。", "北京市人民政府办公厅", "北京市财政局", "二〇二三年十二月一日"],
+     ["某办法", "第一条 ……。"], {"signed": "2023-12-01", "signed_by": ["北京市人民政府办公厅", "北京市财政局"]}),
+    # a law: the adoption record and an article ending in a colon are text
+    (["河南省专利保护条例", "（2000年11月25日河南省第九届人民代表大会常务委员会第十九次会议通过）",
+      "第十条 对下列行为，管理专利工作的部门可以依法进行查处：", "（一）假冒他人专利；"], None, {}),
+])
+def test_official_furniture_is_read_as_facts(paragraphs, kept, facts):
+    got, found = official_furniture(paragraphs)
+    assert got == (kept if kept is not None else paragraphs)
+    assert {k: found[k] for k in facts} == facts and (facts or not found)
+
+
+@pytest.mark.slow
+def test_a_policy_printed_as_an_official_document_reads_like_its_text(tmp_path):
+    """The policy as a 公文 PDF (红头, 发文字号, 主送机关, 署名, 成文日期, 此件公开发布, page numbers):
+    the same clauses, character for character, the real title, and the furniture as metadata."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests/fixtures"))
+    import make_documents
+
+    txt = ROOT / "corpus/documents/bj-zjtx-2023.txt"
+    pdf = tmp_path / "policy.pdf"
+    make_documents.make_official_pdf(txt, pdf, "北京市经济和信息化局文件", "京经信发〔2023〕12号",
+                                     "各区经济和信息化主管部门，各有关单位：", "北京市经济和信息化局", "2023年5月26日")
+    got, want = load_corpus(pdf, RULES), load_corpus(txt, RULES)
+    doc = got.documents[0]
+    assert doc.title == "关于实施十大强企行动激发专精特新企业活力的若干措施" and doc.style == "policy"
+    assert doc.meta["doc_number"] == "京经信发〔2023〕12号" and doc.meta["issued"] == "2023-05-26"
+    assert doc.meta["issuer"] == "北京市经济和信息化局"
+    assert {c.section: re.sub(r"\s", "", c.text) for c in got.clauses} == \
+        {c.section: re.sub(r"\s", "", c.text) for c in want.clauses}
