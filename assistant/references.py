@@ -1,6 +1,7 @@
 """Questions that name a document (《北京市专利保护和促进条例》) or an article (第十五条)."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -14,12 +15,24 @@ _DATE_SUFFIX = re.compile(r"[(（]\d{4}-\d{2}-\d{2}[)）]$")
 _PROVINCE_LEVEL = re.compile(r"^(.{2,3}?)[省市](?!场)")
 
 
-def _names(doc: Document) -> set[str]:
+def _names(doc: Document) -> frozenset[str]:
+    return _title_names(doc.title)
+
+
+@functools.lru_cache(maxsize=8192)
+def _title_names(title: str) -> frozenset[str]:
     """How a question may name the document: its title, without 关于 or 北京市, and with the
-    province's 省/市 left out (广东优化营商环境条例), the way people say it."""
-    core = _DATE_SUFFIX.sub("", doc.title).strip()
+    province's 省/市 left out (广东优化营商环境条例), the way people say it. Cached: every question
+    looks at every loaded title."""
+    core = _DATE_SUFFIX.sub("", title).strip()
     names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core)}
-    return {n for n in names if len(n) >= 4}
+    return frozenset(n for n in names if len(n) >= 4)
+
+
+@functools.lru_cache(maxsize=8192)
+def _kind_and_chars(name: str) -> tuple[str, frozenset[str]] | None:
+    kind = _DOC_KIND.search(name[-2:])
+    return (kind.group(0), frozenset(name)) if kind else None
 
 
 def _version(doc: Document) -> str:
@@ -51,39 +64,60 @@ def document_mention(question: str, documents: list[Document]) -> Mention | None
     best, best_key = None, (0, "")
     for doc in documents:
         for name in _names(doc):
-            key = (len(name), _version(doc))
-            if name in question and key > best_key:
+            if name in question and (key := (len(name), _version(doc))) > best_key:
                 best, best_key = Mention(doc, name), key
     if best is not None or not _DOC_KIND.search(question):
         return best
-    chars = set(question)
+    best_score, question_chars = 0.0, set(question)
     for doc in documents:
-        core = min(_names(doc), key=len)
-        kind = _DOC_KIND.search(core[-2:])
-        if not kind or kind.group(0) not in question or len(set(core) & chars) < FUZZY_SHARE * len(set(core)):
-            continue
-        span = _in_order(core, question)
-        if span and span[2] >= FUZZY_SHARE * len(core):
-            key = (span[2], _version(doc))
-            if key > best_key:
-                best, best_key = Mention(doc, question[span[0]:span[1]]), key
+        for name in _names(doc):
+            found = _kind_and_chars(name)
+            if found is None or found[0] not in question:
+                continue
+            kind, chars = found
+            if len(chars & question_chars) < FUZZY_SHARE * len(chars):
+                continue
+            for start, end in _kind_windows(question, kind, len(name)):
+                window = question[start:end]
+                if len(chars & set(window)) < FUZZY_SHARE * len(chars):
+                    continue
+                span = _in_order(name, window, FUZZY_SHARE * len(name))
+                if span is None:
+                    continue
+                first, last, matched = span
+                # Characters matched, less half of those in between that are not the title's:
+                # 北京科技成果转化条例 names 北京市促进…, not 上海市促进… through a stray 上 before it.
+                score = matched - 0.5 * ((last - first) - matched)
+                key = (score, _version(doc))
+                if score > best_score or (score == best_score and best is not None and key > best_key):
+                    best, best_key, best_score = Mention(doc, window[first:last]), key, score
     return best
 
 
-def _in_order(title: str, text: str) -> tuple[int, int, int] | None:
+def _kind_windows(question: str, kind: str, length: int):
+    """Where a loose mention can stand: ending at each 条例 (the document's kind) of the question,
+    reaching back at most twice the title's length."""
+    at = question.find(kind)
+    while at >= 0:
+        end = at + len(kind)
+        yield max(0, end - 2 * length), end
+        at = question.find(kind, at + 1)
+
+
+def _in_order(title: str, text: str, need: float = 0) -> tuple[int, int, int] | None:
     """(start, end, matched): a longest common subsequence of title's characters in text within
-    a span of under twice the title's length. The alignment found first may start on a stray
-    early character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then it is sought again after it."""
+    a span of under twice the title's length, of at least `need` characters. The alignment found
+    first may start on a stray early character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then
+    it is sought again after it, while enough characters remain to match."""
     offset = 0
-    for _ in range(len(text)):
+    while True:
         got = _subsequence(title, text[offset:])
-        if got is None:
+        if got is None or got[2] < need:
             return None
         start, last, matched = got
         if last - start < 2 * len(title):
             return offset + start, offset + last + 1, matched
         offset += start + 1
-    return None
 
 
 def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:

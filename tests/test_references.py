@@ -11,7 +11,8 @@ from assistant.models import Document
 from assistant.places import Gazetteer
 from assistant.references import document_mention
 
-TITLES = ["北京市促进科技成果转化条例", "北京市数字经济促进条例", "北京国际科技创新中心建设条例", "广东省优化营商环境条例",
+TITLES = ["北京市促进科技成果转化条例", "上海市促进科技成果转化条例", "北京市数字经济促进条例", "北京国际科技创新中心建设条例",
+          "广东省优化营商环境条例",
           "关于实施十大强企行动激发专精特新企业活力的若干措施"]
 DOCS = [Document(doc_id=t, title=t, text="", source_path="", style="articles", meta={}) for t in TITLES]
 
@@ -22,6 +23,9 @@ DOCS = [Document(doc_id=t, title=t, text="", source_path="", style="articles", m
     ("按北京科技成果转化条例，高校职务成果怎么分", "北京市促进科技成果转化条例"),
     # 科技 of 首都科技条件平台 stands well before the name: the name is still found
     ("想用首都科技条件平台上的仪器做检测，北京科技成果转化条例里有补贴吗", "北京市促进科技成果转化条例"),
+    # 上 of 平台上 would make 上海…; the characters between count against a mention
+    ("我们是个小微企业，想用首都科技条件平台上的大型仪器做测试，北京科技成果转化条例里说能给补贴吗", "北京市促进科技成果转化条例"),
+    ("上海科技成果转化条例对高校有什么要求", "上海市促进科技成果转化条例"),
     ("关于实施十大强企行动激发专精特新企业活力的若干措施适用于哪些企业", "关于实施十大强企行动激发专精特新企业活力的若干措施"),
     ("广东营商环境条例什么时候开始实施的", "广东省优化营商环境条例"),  # 省 and 优化 left out
     ("上云补贴怎么算", None),
