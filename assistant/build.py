@@ -13,7 +13,6 @@ import hashlib
 import logging
 import shutil
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -363,9 +362,8 @@ def _runs(rows: np.ndarray) -> list[tuple[int, int, bool]]:
 
 
 def _vectors(build: Path, texts_of, rows: np.ndarray, prev: PreviousBuild | None,
-             embedder: Embedder, progress: Progress, save) -> tuple[np.ndarray, int]:
-    """One vector per chunk, saved as vectors.npy (by `save`, in the background): reused by key,
-    the rest embedded in batches."""
+             embedder: Embedder, progress: Progress) -> tuple[np.ndarray, int]:
+    """One vector per chunk, saved as vectors.npy: reused by key, the rest embedded in batches."""
     vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
     for a, b, kept in _runs(rows):
         if kept:
@@ -373,7 +371,7 @@ def _vectors(build: Path, texts_of, rows: np.ndarray, prev: PreviousBuild | None
     fresh = np.flatnonzero(rows < 0)
     if len(fresh):
         vectors[fresh] = _embed(texts_of(fresh), embedder, progress)
-    save(np.save, build / "vectors.npy", vectors)
+    np.save(build / "vectors.npy", vectors)
     _give_back_memory()
     return vectors, len(fresh)
 
@@ -399,7 +397,7 @@ def _assemble(rows: np.ndarray, old: tuple[np.ndarray, ...], new: tuple[np.ndarr
 
 
 def _write_words(build: Path, texts_of, keys: list[str], rows: np.ndarray,
-                 prev: PreviousBuild | None, seg: Segmenter, progress: Progress, save) -> None:
+                 prev: PreviousBuild | None, seg: Segmenter, progress: Progress) -> None:
     """The lexical index: each chunk's distinct words as ids with their counts (tokens.npz),
     BM25 over them. prev: a build whose words were cut the same way; rows (≥ 0) say which of
     its chunks to reuse."""
@@ -419,13 +417,9 @@ def _write_words(build: Path, texts_of, keys: list[str], rows: np.ndarray,
     offsets, ids, counts = _assemble(rows, old, (fresh_offsets, fresh_ids, fresh_counts))
     _give_back_memory()
     bm25, ids = BM25.from_counts(ids, counts, offsets, vocab.words())
-    save(bm25.save, build)
-    save(_save_tokens, build / "tokens.npz", ids, counts, offsets)
+    bm25.save(build)
+    np.savez(build / "tokens.npz", ids=ids, counts=counts, offsets=offsets)
     (build / "chunk_keys.json").write_bytes(orjson.dumps(keys))
-
-
-def _save_tokens(path: Path, ids: np.ndarray, counts: np.ndarray, offsets: np.ndarray) -> None:
-    np.savez(path, ids=ids, counts=counts, offsets=offsets)
 
 
 def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
@@ -442,37 +436,25 @@ def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segm
                            len(corpus.reused) >= REUSE_STORE_SHARE * max(1, len(corpus.documents)), progress,
                            written if written is not None else ServerWrites())
     writer.start()
-    # Files that nothing later in the build reads are written by a second thread while the words
-    # are cut (file writes release the GIL): at full size an add spends most of its time on I/O.
-    files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="build-files")
-    pending: list[Future] = []
-
-    def save(fn, *args) -> None:
-        pending.append(files.submit(fn, *args))
-
     try:
         chunks, keys, spans = _chunk_corpus(corpus, prev)
-        save(_write_texts, build, corpus, chunks, spans)
 
         def texts_of(picked) -> list[str]:
             return [matched_text(corpus, chunks[i]) for i in picked]
 
         rows = _previous_rows(keys, prev)
-        vectors, embedded = _vectors(build, texts_of, rows, prev, embedder, progress, save)
+        vectors, embedded = _vectors(build, texts_of, rows, prev, embedder, progress)
         t1 = time.perf_counter()
         writer.submit(keys, vectors)
-        del vectors  # the writer and the file thread hold the last references
+        del vectors  # the writer holds the only reference and drops it when Chroma has them
         same_words = prev is not None and prev.manifest.get("signatures", {}).get("lexicon") == \
             (signatures or {}).get("lexicon")
-        _write_words(build, texts_of, keys, rows, prev if same_words else None, seg, progress, save)
+        _write_words(build, texts_of, keys, rows, prev if same_words else None, seg, progress)
         t2 = time.perf_counter()
-        for done in pending:
-            done.result()  # a failed write fails the build
+        _write_texts(build, corpus, chunks, spans)
     except BaseException:
-        files.shutdown(wait=True)  # nothing may still write into the folder once it is removed
         writer.abort()  # let Chroma finish with the folder before it is removed
         raise
-    files.shutdown(wait=True)
     writer.finish()
     t3 = time.perf_counter()
     return {
