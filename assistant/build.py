@@ -270,13 +270,9 @@ def shared_collection(prev: PreviousBuild | None, chroma_url: str | None) -> str
 
 
 def _holds(store: ChromaStore, prev: PreviousBuild) -> bool:
-    """The shared collection still has the previous build's vectors (a server can be wiped):
-    its size, and a sample of keys spread over the build."""
+    """The shared collection still has the previous build's vectors."""
     try:
-        if store.count() < prev.manifest.get("vectors", 0):
-            return False
-        step = max(1, len(prev.keys) // 64)
-        return not store.missing(prev.keys[::step])
+        return store.holds(prev.keys, prev.manifest.get("vectors", 0))
     except Exception as exc:  # an unreadable collection: start over
         log.info("checking %s: %s", store.name, exc)
         return False

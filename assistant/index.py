@@ -353,8 +353,7 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vect
     try:
         stored, expected = dense.count(), manifest.get("vectors")
         if manifest.get("collection"):  # shared by the index's builds: holds at least ours
-            step = max(1, len(keys) // 64)
-            if stored < expected or dense.missing(keys[::step]):
+            if not dense.holds(keys, expected):
                 problems.append(f"向量库集合 {manifest['collection']} 缺少本构建的向量（{stored} 个，应至少 {expected} 个）")
         elif stored != expected:
             problems.append(f"向量库 {stored} 个向量，应为 {expected} 个")

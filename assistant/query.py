@@ -39,11 +39,11 @@ _SELF = re.compile(r"我们|我司|本公司|我公司|咱们|咱|我这边|本�
 # Words of the call rather than of the question: a comma piece holding one of these or saying
 # who the caller is (我们是…一家…), with no question and no policy topic of its own, is not the
 # topic. 我们在河南搞发明创造资金困难 says what the matter is: it stays.
-_SPOKEN = re.compile(r"您好|你好|喂|hello|hi|老师|是这样的|打扰|麻烦|谢谢|感谢|问一下|问问|想问|咨询|请教|领导让我|想了解|了解一下|打电话|"
-                     r"(我|我们|咱们|咱|我司|本公司|我公司|我单位|我这边)(这边|这里)?(是|为|属于|算)|我姓|我叫|一家|那家|来电", re.I)
-_PIECE = re.compile(r"[^，,。！？!?；;：:]+[，,。！？!?；;：:]*")
 # Saying that the question comes now (想问一下，我想咨询个事儿：) ends an introduction.
 _ANNOUNCES = re.compile(r"问一下|问问|想问|咨询|请教|想了解|了解一下|领导让我")
+_SPOKEN = re.compile(r"您好|你好|喂|hello|hi|老师|是这样的|打扰|麻烦|谢谢|感谢|打电话|" + _ANNOUNCES.pattern + "|"
+                     r"(我|我们|咱们|咱|我司|本公司|我公司|我单位|我这边)(这边|这里)?(是|为|属于|算)|我姓|我叫|一家|那家|来电", re.I)
+_PIECE = re.compile(r"[^，,。！？!?；;：:]+[，,。！？!?；;：:]*")
 _LOCATED = re.compile(r"(区|市|县)?(这边)?(一家|那家)")  # 海淀一家做芯片的: where the caller is
 
 
@@ -206,6 +206,7 @@ class Reader:
         (…条例里，民营企业评高企、上市融资这些，能跟国企一个待遇不) are not an introduction; an
         ask is never emptied."""
         pieces = [m.group(0) for m in _PIECE.finditer(text)]
+        topics_of = [self.signature(p) for p in pieces]  # read once, used below up to three times
         said = qualification_said
 
         def introduces(piece: str) -> bool:
@@ -215,15 +216,14 @@ class Reader:
         # last piece that is not a pleasantry.
         asked_at = next((i for i, p in enumerate(pieces) if _QUESTION.search(p)), None)
         if asked_at is None:
-            asked_at = max((i for i, p in enumerate(pieces) if not _SPOKEN.search(p) or self.signature(p)),
+            asked_at = max((i for i, p in enumerate(pieces) if not _SPOKEN.search(p) or topics_of[i]),
                            default=len(pieces) - 1)
         asked = self.signature("".join(pieces[asked_at:]))
         spoken = []
         announced = False  # after 我想咨询个事儿： comes the matter: only greetings still go
-        for piece in (pieces[:asked_at] if pieces and introduces(pieces[0]) else []):
+        for piece, topics in (zip(pieces[:asked_at], topics_of) if pieces and introduces(pieces[0]) else ()):
             if amounts(piece):
                 continue
-            topics = self.signature(piece)
             if said and said in piece:
                 # 去年刚评上小巨人: how it got its level (评上 reads as 认定) is not a topic either
                 topics = {t for t in topics if t.startswith("rule:")}
@@ -232,8 +232,8 @@ class Reader:
                 spoken.append(piece)
             announced = announced or bool(_ANNOUNCES.search(piece))
         last_question = max((i for i, p in enumerate(pieces) if _QUESTION.search(p)), default=asked_at)
-        for piece in pieces[last_question + 1:]:
-            if _SPOKEN.search(piece) and not amounts(piece) and not self.signature(piece):
+        for piece, topics in zip(pieces[last_question + 1:], topics_of[last_question + 1:]):
+            if _SPOKEN.search(piece) and not amounts(piece) and not topics:
                 spoken.append(piece)
         return tuple(spoken)
 

@@ -73,20 +73,16 @@ class ChromaStore:
         except Exception as exc:  # a missing collection or an unreachable server: nothing to free
             log.info("could not drop %s on %s: %s", name, server_url, exc)
 
-    def missing(self, ids: list[str]) -> list[str]:
-        """Which of these keys the store does not hold."""
+    def holds(self, keys: list[str], at_least: int) -> bool:
+        """A shared collection still holds a build's vectors: at least as many as it has, and a
+        sample of its keys (64, spread over them). A server can be wiped under an index."""
+        if self.count() < at_least:
+            return False
+        sample = keys[::max(1, len(keys) // 64)]
         held: set[str] = set()
-        for i in range(0, len(ids), self.batch):
-            held.update(self.collection.get(ids=ids[i:i + self.batch], include=[])["ids"])
-        return [k for k in ids if k not in held]
-
-    def all_ids(self) -> list[str]:
-        out: list[str] = []
-        while True:
-            got = self.collection.get(include=[], limit=self.batch, offset=len(out))["ids"]
-            out += got
-            if len(got) < self.batch:
-                return out
+        for i in range(0, len(sample), self.batch):
+            held.update(self.collection.get(ids=sample[i:i + self.batch], include=[])["ids"])
+        return all(k in held for k in sample)
 
     def add(self, ids: list[str], vectors: np.ndarray, done=None) -> None:
         """Vectors under their chunk keys, in batches. Only vectors: the chunk text and its clause

@@ -141,6 +141,14 @@ def test_full_length_files_read_article_for_article_like_their_text(tmp_path, fm
     assert articles(got) == articles(want)
 
 
+def _law(name: str) -> tuple[Path, str, list[str]]:
+    """A corpus-scale law's file, title and body paragraphs, to set in other layouts."""
+    src = next((ROOT.parent / "shared/corpus-scale").rglob(f"{name}*.md"))
+    head, body = src.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)
+    title = head.strip().splitlines()[0].lstrip("# ").strip()
+    return src, title, [p.strip().lstrip("#").strip() for p in body.splitlines() if p.strip()]
+
+
 def _page(layout: str, title: str, paras: list[str]) -> str:
     import html
 
@@ -161,10 +169,7 @@ def _page(layout: str, title: str, paras: list[str]) -> str:
 def test_web_page_layouts_read_article_for_article(tmp_path, layout):
     import re
 
-    src = next((ROOT.parent / "shared/corpus-scale").rglob("山东省胶东调水条例*.md"))
-    head, body = src.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)
-    title = head.strip().splitlines()[0].lstrip("# ").strip()
-    paras = [p.strip().lstrip("#").strip() for p in body.splitlines() if p.strip()]
+    src, title, paras = _law("山东省胶东调水条例")
     page = tmp_path / "law.html"
     page.write_text(_page(layout, title, paras), encoding="utf-8")
     got, want = load_corpus(page, RULES), load_corpus(src, RULES)
@@ -181,10 +186,7 @@ def test_word_layouts_read_article_for_article(tmp_path, layout):
 
     import docx
 
-    src = next((ROOT.parent / "shared/corpus-scale").rglob("山东省胶东调水条例*.md"))
-    head, body = src.read_text(encoding="utf-8").split("<!-- INFO END -->", 1)
-    title = head.strip().splitlines()[0].lstrip("# ").strip()
-    paras = [p.strip().lstrip("#").strip() for p in body.splitlines() if p.strip()]
+    src, title, paras = _law("山东省胶东调水条例")
     d = docx.Document()
     d.add_paragraph(title)
     if layout == "line-breaks":
