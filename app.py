@@ -18,12 +18,12 @@ from pathlib import Path
 import gradio as gr
 
 from assistant import Assistant
-from assistant.amounts import AmountError, fmt_wan, parse_amount
-from assistant.calculators import CalculationError, calculate, industry_fits, threshold
-from assistant.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError, spreadsheet_safe
-from assistant.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable
+from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
+from assistant.calculate.calculators import CalculationError, calculate, industry_fits, threshold
+from assistant.calculate.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError, spreadsheet_safe
+from assistant.serve.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable
 from assistant.settings import Settings
-from assistant.speech import readable_number
+from assistant.answer.speech import readable_number
 
 log = logging.getLogger("app")
 HEADER = "离线模式：答案均引用原文，金额由计算器得出"
@@ -460,7 +460,7 @@ def make_server(bot: Assistant, feedback: FeedbackStore | None, notice: str = ""
     """FastAPI with the REST/OpenAI routes, and the Gradio app mounted at / (Gradio's documented way)."""
     from fastapi import FastAPI
 
-    from assistant.rest import make_router
+    from assistant.serve.rest import make_router
 
     api = FastAPI(title="专精特新政策助手", docs_url=None, redoc_url=None)
     api.include_router(make_router(bot))

@@ -1,5 +1,5 @@
 """Policy Q&A assistant for Beijing's 专精特新 SMEs."""
-from .api import Assistant
-from .models import Answer, Calculation, Citation, Clause, Hit
+from assistant.api import Assistant
+from assistant.models import Answer, Calculation, Citation, Clause, Hit
 
 __all__ = ["Assistant", "Answer", "Calculation", "Citation", "Clause", "Hit"]

@@ -11,25 +11,25 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .answerer import Answerer
-from .corpus import load_corpus
-from .embedders import Embedder, make_embedder
-from .evidence import lexical_weight
-from .index import FORMAT as INDEX_FORMAT
-from .index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
+from assistant.answer.pipeline import Answerer
+from assistant.documents.corpus import load_corpus
+from assistant.store.embedders import Embedder, make_embedder
+from assistant.answer.evidence import lexical_weight
+from assistant.store.index import FORMAT as INDEX_FORMAT
+from assistant.store.index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
                     open_index, previous_documents)
-from .progress import Progress, no_progress
-from .lexicon import Lexicon
-from .models import Answer
-from .query import CONTEXT_TERMS
-from .parts import DocumentPart, load_parts
-from .places import Gazetteer
-from .retriever import HybridRetriever
-from .rules import Rule, load_rules
-from .settings import Settings
-from .structure import StructureRules
-from .tokenize import Segmenter
-from .wordstats import WordStats
+from assistant.progress import Progress, no_progress
+from assistant.understand.lexicon import Lexicon
+from assistant.models import Answer
+from assistant.understand.query import CONTEXT_TERMS
+from assistant.answer.parts import DocumentPart, load_parts
+from assistant.understand.places import Gazetteer
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.calculate.rules import Rule, load_rules
+from assistant.settings import Settings
+from assistant.documents.structure import StructureRules
+from assistant.understand.tokenize import Segmenter
+from assistant.understand.wordstats import WordStats
 
 log = logging.getLogger(__name__)
 ANSWER_CACHE = 4096  # recent answers kept per process (hotlines hear the same questions often)
@@ -117,10 +117,10 @@ class Assistant:
         self.index, self.rules, self.answerer = index, rules, answerer
 
     def _guarded(self, offline, retriever, rules):
-        """The model answerer around the offline one (assistant/chain.py), one client per process
+        """The model answerer around the offline one (assistant/llm/chain.py), one client per process
         so the circuit breaker remembers failures across re-indexes."""
-        from .chain import GuardedChain, PolicyRetriever
-        from .llm import ModelClient, chat_model
+        from assistant.llm.chain import GuardedChain, PolicyRetriever
+        from assistant.llm.client import ModelClient, chat_model
 
         settings = self.toolkit.settings
         if getattr(self, "_model_client", None) is None:
@@ -213,7 +213,7 @@ class Assistant:
 
     def check(self, profile: dict):
         """政策体检 for an enterprise profile (raises eligibility.ProfileError on bad fields)."""
-        from .eligibility import check_profile
+        from assistant.calculate.eligibility import check_profile
 
         return check_profile(profile, self.rules, {c.key: c.label for c in self.index.clauses})
 

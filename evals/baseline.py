@@ -9,7 +9,7 @@ from pathlib import Path
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.vectorstore import ChromaStore
+from assistant.store.vectorstore import ChromaStore
 
 from . import metrics as m
 from .sets import Case

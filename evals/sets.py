@@ -94,7 +94,7 @@ def _rows_xlsx(path: Path) -> list[dict]:
 
 
 def read_sheet(path: Path) -> tuple[list[Case], list[Problem]]:
-    from assistant.amounts import AmountError, parse_amount
+    from assistant.understand.amounts import AmountError, parse_amount
 
     rows = _rows_xlsx(path) if path.suffix.lower() == ".xlsx" else _rows_csv(path)
     cases, problems = [], []

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from assistant import Assistant
-from assistant.__main__ import ProgressBars
+from assistant.cli.common import ProgressBars
 from assistant.api import Toolkit
-from assistant.build import _assemble
-from assistant.index import open_index
-from assistant.lexical import BM25
+from assistant.store.build import _assemble
+from assistant.store.index import open_index
+from assistant.store.lexical import BM25
 from assistant.models import Document
-from assistant.places import Gazetteer
+from assistant.understand.places import Gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.amounts import AmountError, find_amounts, fmt_yuan, parse_amount
-from assistant.calculators import CalculationError, calculate, cap_check, threshold
-from assistant.rules import load_rules
+from assistant.understand.amounts import AmountError, find_amounts, fmt_yuan, parse_amount
+from assistant.calculate.calculators import CalculationError, calculate, cap_check, threshold
+from assistant.calculate.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = {r.id: r for r in load_rules(ROOT / "corpus/rules")}
@@ -147,7 +147,7 @@ def test_percent_rules_never_exceed_their_rate(v):
 
 
 def test_langchain_tools_wrap_the_same_calculators():
-    from assistant.tools import calculator_tools
+    from assistant.llm.tools import calculator_tools
 
     tools = {t.name: t for t in calculator_tools(list(RULES.values()))}
     assert set(tools) == {"digital_transformation", "cloud_migration", "equity_financing", "brand_promotion",

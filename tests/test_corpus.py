@@ -4,8 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assistant.corpus import load_corpus
-from assistant.structure import StructureRules
+from assistant.documents.corpus import load_corpus
+from assistant.documents.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = StructureRules.load(ROOT / "corpus/structure.toml")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.eligibility import ProfileError
+from assistant.calculate.eligibility import ProfileError
 
 FULL = {"qualification": "市级专精特新", "industry": "制造业", "revenue_last_year": "1.2亿",
         "digital_contract": "120万元", "cloud_contract": "50万", "board_layer": "培育层",

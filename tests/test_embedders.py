@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.embedders import EmbedderError, StaticEmbedder, make_embedder
+from assistant.store.embedders import EmbedderError, StaticEmbedder, make_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "models/zh-static"

@@ -8,8 +8,8 @@ import pytest
 
 from assistant import Assistant
 from assistant.api import Toolkit
-from assistant.corpus import LoadedCorpus
-from assistant.index import IndexUnusable, build_index, chunk_clause, current_build, open_index
+from assistant.documents.corpus import LoadedCorpus
+from assistant.store.index import IndexUnusable, build_index, chunk_clause, current_build, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 

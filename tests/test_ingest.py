@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.corpus import load_corpus
-from assistant.ingest import _PAGE_INFO, join_lines, normalise_glyphs, official_furniture
-from assistant.structure import StructureRules
+from assistant.documents.corpus import load_corpus
+from assistant.documents.ingest import _PAGE_INFO, join_lines, normalise_glyphs, official_furniture
+from assistant.documents.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "tests/fixtures/documents"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.guard import check_answer, check_numbers, check_rewrite
+from assistant.llm.guard import check_answer, check_numbers, check_rewrite
 from tests.scripted_llm import Script, ScriptedEndpoint, faithful
 
 SECRET = "sk-test-do-not-leak-1234567890"
@@ -130,8 +130,8 @@ def test_langchain_fake_model_through_the_chain(settings):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from assistant.chain import GuardedChain, PolicyRetriever
-    from assistant.llm import ModelClient
+    from assistant.llm.chain import GuardedChain, PolicyRetriever
+    from assistant.llm.client import ModelClient
 
     bot = Assistant.load(settings=settings)
     fake = GenericFakeChatModel(messages=iter([AIMessage(content="有。对首贷业务给予资金补助[1]。")]))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.parts import asked_part, load_parts
+from assistant.answer.parts import asked_part, load_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = ROOT.parent / "shared/corpus-scale"

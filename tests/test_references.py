@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from assistant.models import Document
-from assistant.places import Gazetteer
-from assistant.references import document_mention
+from assistant.understand.places import Gazetteer
+from assistant.understand.references import document_mention
 
 TITLES = ["北京市促进科技成果转化条例", "上海市促进科技成果转化条例", "北京市数字经济促进条例", "北京国际科技创新中心建设条例",
           "广东省优化营商环境条例",

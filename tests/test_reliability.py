@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -19,13 +17,13 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from assistant import Assistant
-from assistant.amounts import AmountError, find_amounts, parse_amount
+from assistant.understand.amounts import AmountError, find_amounts, parse_amount
 from assistant.api import Toolkit
-from assistant.corpus import load_corpus
-from assistant.eligibility import spreadsheet_safe
-from assistant.feedback import (MAX_TURN_CHARS, RATE_LIMIT, FeedbackError, FeedbackStore,
+from assistant.documents.corpus import load_corpus
+from assistant.calculate.eligibility import spreadsheet_safe
+from assistant.serve.feedback import (MAX_TURN_CHARS, RATE_LIMIT, FeedbackError, FeedbackStore,
                                 FeedbackUnavailable)
-from assistant.index import IndexUnusable, MARKER, current_build, open_index
+from assistant.store.index import current_build, open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.amounts import fmt_wan
-from assistant.corpus import read_document
-from assistant.lexicon import Lexicon
-from assistant.rules import load_rules
-from assistant.structure import StructureRules, parse
+from assistant.understand.amounts import fmt_wan
+from assistant.documents.corpus import read_document
+from assistant.understand.lexicon import Lexicon
+from assistant.calculate.rules import load_rules
+from assistant.documents.structure import StructureRules, parse
 from evals.metrics import fold
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import read_document
-from assistant.numerals import cn_to_int, int_to_cn
-from assistant.structure import StructureRules, parse
-from assistant.textnorm import repair_page_breaks, split_paragraphs
+from assistant.documents.corpus import read_document
+from assistant.understand.numerals import cn_to_int, int_to_cn
+from assistant.documents.structure import StructureRules, parse
+from assistant.documents.textnorm import repair_page_breaks, split_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).resolve().parent / "fixtures"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.lexicon import correct_typos
+from assistant.understand.lexicon import correct_typos
 from evals.sets import read_set
 
 ROOT = Path(__file__).resolve().parent.parent

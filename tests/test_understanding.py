@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from assistant import Assistant
-from assistant.query import industry, qualification, sentences
+from assistant.understand.query import industry, qualification, sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -178,7 +178,7 @@ def test_how_to_apply_is_said_to_be_outside_the_text(bot, message):
 
 
 def test_spoken_chinese_amounts():
-    from assistant.amounts import find_amounts
+    from assistant.understand.amounts import find_amounts
 
     assert [int(m.yuan) for m in find_amounts("营收一亿二")] == [120_000_000]
     assert [int(m.yuan) for m in find_amounts("花了三万五")] == [35_000]
@@ -220,8 +220,8 @@ def test_greetings_and_introductions_are_not_the_topic(bot, message, spoken):
 def test_a_word_the_segmenter_guessed_is_not_a_topic(bot):
     """登记后能享受 is cut 登记/后能/享受: 后能 (twice in 1,908 regulations, in no dictionary) must
     not weigh as a topic an answer could lack."""
-    from assistant.evidence import query_terms
-    from assistant.query import CONTEXT_TERMS
+    from assistant.answer.evidence import query_terms
+    from assistant.understand.query import CONTEXT_TERMS
 
     a = bot.offline
     terms = {t.word: t.weight for t in query_terms("专利实施许可合同经认定登记后能享受什么？", a.seg, a.lexicon,

@@ -1,0 +1,90 @@
+"""Training and mining commands: `train-embedder`, `mine-lexicon`, `mine-wordstats`."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant")
+
+
+def cmd_mine_lexicon(args) -> int:
+    from assistant.api import Toolkit
+    from assistant.training.lexicon import candidates, write_sheet
+
+    toolkit = Toolkit.load(Settings.from_env())
+    seg = toolkit.segmenter
+    general = {w: seg.general_frequency(w) for w in seg._jieba.FREQ}  # noqa: SLF001 - the dictionary itself
+    rows = candidates(toolkit.lexicon, toolkit.stats, general, toolkit.embedder)
+    write_sheet(rows, Path(args.out))
+    print(f"已写入 {len(rows)} 条候选到 {args.out}（人工审核后再加入 corpus/lexicon.toml）", file=sys.stderr)
+    return 0
+
+
+def _evaluation_documents(root: Path) -> set[str]:
+    """Titles of documents the evaluation sets ask about: never training data."""
+    names = set()
+    for path in [root.parent / "shared/evals/colloquial-dev.jsonl", *sorted((root / "evals").rglob("*.jsonl"))]:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    case = json.loads(line)
+                except ValueError:
+                    continue
+                names.add(case.get("title") or "")
+                names.update(s.split("#", 1)[0] for s in case.get("sections", []) if "#" in s)
+    return {n for n in names if n}
+
+
+def cmd_train(args) -> int:
+    from assistant.documents.corpus import load_corpus
+    from assistant.documents.structure import StructureRules
+
+    settings = Settings.from_env()
+    structure = StructureRules.load(settings.data_dir / "structure.toml")
+    if args.method == "ppmi":
+        from assistant.training.embedder import train
+
+        texts = []
+        for root in args.corpus:
+            corpus = load_corpus(Path(root), structure)
+            texts += [p for d in corpus.documents for p in d.text.split("\n\n")]
+        info = train(texts, Path(args.out))
+        print(json.dumps(info, ensure_ascii=False), file=sys.stderr)
+        return 0
+    from assistant.api import Toolkit
+    from assistant.training.retrieval import Article, train as train_contrastive
+
+    toolkit = Toolkit.load(settings)
+    excluded = _evaluation_documents(settings.project_root)
+    articles, skipped = [], set()
+    for root in [*args.corpus, str(settings.corpus_dir)]:
+        corpus = load_corpus(Path(root), structure)
+        for c in corpus.clauses:
+            if any(name in c.doc_title or name == c.doc_id for name in excluded if c.doc_id != "bj-zjtx-2023"):
+                skipped.add(c.doc_id)
+                continue
+            articles.append(Article(c.doc_id, c.doc_title, " ".join(c.heading_path[:-1]), c.text))
+    print(f"训练语料：{len(articles)} 个条款；评测集涉及的 {len(skipped)} 份文档不参与训练", file=sys.stderr)
+    base = Path(args.base) if Path(args.base).is_absolute() else settings.project_root / args.base
+    info = train_contrastive(articles, toolkit.lexicon, toolkit.segmenter, base, Path(args.out),
+                             seed=args.seed, max_pairs=args.max_pairs)
+    print(json.dumps(info, ensure_ascii=False, indent=2), file=sys.stderr)
+    return 0
+
+
+def cmd_mine_wordstats(args) -> int:
+    from assistant.api import Toolkit
+    from assistant.documents.corpus import load_corpus
+    from assistant.understand.wordstats import mine, write
+
+    toolkit = Toolkit.load(Settings.from_env())
+    texts = (d.text for root in args.corpus
+             for d in load_corpus(Path(root), toolkit.structure).documents)
+    counts = mine(texts, toolkit.segmenter.cut)
+    kept = write(counts, Path(args.out), " + ".join(args.corpus))
+    print(f"已写入 {kept} 个词（共 {sum(counts.values())} 词次）到 {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,117 @@
+"""Hybrid retrieval: BM25 (jieba) and dense (Chroma) chunk rankings fused by weighted RRF."""
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.store.embedders import Embedder
+from assistant.store.index import Index
+from assistant.models import Hit
+from assistant.understand.tokenize import Segmenter
+
+CANDIDATES = 50
+# A search within documents holding at most this many chunks is scored exactly on the build's
+# vectors (gathered once per filter; a few ms of dot products), because Chroma's id-filtered
+# search costs 10-20 ms at full size. Beyond it Chroma searches among the documents' keys.
+EXACT_WITHIN = 30000
+KEPT_FILTERS = 32  # distinct document filters cached per process (home region, policy, named ones)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    lexical: float = 1.0
+    dense: float = 0.2
+    rrf_k: int = 10  # small k: the top ranks of each retriever matter most
+
+
+def uniform(word: str) -> float:
+    return 1.0
+
+
+class HybridRetriever:
+    def __init__(self, index: Index, embedder: Embedder, seg: Segmenter,
+                 weights: FusionWeights = FusionWeights(), word_weight=uniform):
+        """word_weight: how much a query word counts in the lexical ranking (context words like
+        请问, 有, 补贴 less than the topic: 首贷)."""
+        self.index, self.embedder, self.seg, self.weights = index, embedder, seg, weights
+        self.word_weight = word_weight
+        doc_number = {d.doc_id: i for i, d in enumerate(index.documents)}
+        self._doc_of_chunk = np.fromiter((doc_number.get(index.clauses[ch.clause].doc_id, -1)
+                                          for ch in index.chunks), dtype=np.int32, count=len(index.chunks))
+        self._doc_number = doc_number
+        self._subsets: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
+
+    def _subset(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Within some documents: a chunk mask, its rows and (if few enough) their vectors,
+        gathered once per filter; the filters a process sees most are kept."""
+        key = tuple(sorted(doc_ids))
+        if key in self._subsets:
+            self._subsets.move_to_end(key)
+            return self._subsets[key]
+        wanted = np.asarray([self._doc_number[d] for d in key if d in self._doc_number], dtype=np.int32)
+        mask = np.isin(self._doc_of_chunk, wanted)
+        rows = np.flatnonzero(mask)
+        vectors = np.asarray(self.index.vectors[rows]) if len(rows) <= EXACT_WITHIN else None
+        self._subsets[key] = (mask, rows, vectors)
+        if len(self._subsets) > KEPT_FILTERS:
+            self._subsets.popitem(last=False)
+        return self._subsets[key]
+
+    def lexical(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
+        query = {w: n * self.word_weight(w) for w, n in Counter(self.seg.words(text)).items()}
+        if not doc_ids:
+            return self.index.bm25.top(query, k)
+        scores = self.index.bm25.scores(query)
+        scores = np.where(self._subset(doc_ids)[0], scores, 0.0)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+    def dense(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
+        """Chunk numbers by cosine similarity; chunks of identical text share a vector in Chroma
+        and come back together."""
+        k = min(k, len(self.index.chunks))
+        vector = self.embedder.embed([text])[0]
+        if doc_ids:
+            _, rows, vectors = self._subset(doc_ids)
+            if len(rows) == 0:
+                return []
+            if vectors is not None:
+                sims = vectors @ vector
+                best = np.argsort(-sims, kind="stable")[:k]
+                return [(int(rows[i]), float(sims[i])) for i in best]
+            allowed = set(rows.tolist())
+            keys = list(dict.fromkeys(self.index.keys[r] for r in rows))
+            found = self.index.dense.search(vector, min(k, len(keys)), keys)
+        else:
+            allowed = None
+            # A server collection is shared by the index's recent builds: keys of other builds
+            # come back too, so ask for more and keep this build's.
+            shared = self.index.dense.server_url is not None
+            found = [f for f in self.index.dense.search(vector, 2 * k if shared else k)
+                     if f[0] in self.index.rows_of_key][:k]
+        return [(row, sim) for key, sim in found for row in self.index.rows_of_key.get(key, ())
+                if allowed is None or row in allowed]
+
+    def search(self, text: str, k: int = 5, *, use_dense: bool = True,
+               doc_ids: list[str] | None = None) -> list[Hit]:
+        """Top clauses for a query, optionally only within some documents."""
+        w = self.weights
+        scores: dict[int, float] = {}
+        lex_rank: dict[int, int] = {}
+        dense_rank: dict[int, int] = {}
+        rankings = [(self.lexical(text, doc_ids=doc_ids), w.lexical, lex_rank)]
+        if use_dense and w.dense > 0:
+            rankings.append((self.dense(text, doc_ids=doc_ids), w.dense, dense_rank))
+        for ranking, weight, ranks in rankings:
+            seen_clauses: set[int] = set()
+            for chunk_no, _ in ranking:
+                clause_no = self.index.chunks[chunk_no].clause
+                if clause_no in seen_clauses:  # rank clauses, not chunks: one vote per clause
+                    continue
+                seen_clauses.add(clause_no)
+                ranks[clause_no] = len(seen_clauses)
+                scores[clause_no] = scores.get(clause_no, 0.0) + weight / (w.rrf_k + len(seen_clauses))
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [Hit(self.index.clauses[c], s, lex_rank.get(c), dense_rank.get(c)) for c, s in best]

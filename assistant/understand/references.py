@@ -1,0 +1,160 @@
+"""Questions that name a document (《北京市专利保护和促进条例》) or an article (第十五条)."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from assistant.models import Clause, Document
+from assistant.understand.numerals import cn_to_int
+
+_ARTICLE = re.compile(r"第([一二三四五六七八九十百千零〇两]+|\d+)条")
+_DATE_SUFFIX = re.compile(r"[(（]\d{4}-\d{2}-\d{2}[)）]$")
+
+
+_PROVINCE_LEVEL = re.compile(r"^(.{2,3}?)[省市](?!场)")
+
+
+def _names(doc: Document) -> frozenset[str]:
+    return _title_names(doc.title)
+
+
+@functools.lru_cache(maxsize=8192)
+def _title_names(title: str) -> frozenset[str]:
+    """How a question may name the document: its title, without 关于 or 北京市, and with the
+    province's 省/市 left out (广东优化营商环境条例), the way people say it. Cached: every question
+    looks at every loaded title."""
+    core = _DATE_SUFFIX.sub("", title).strip()
+    names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core)}
+    return frozenset(n for n in names if len(n) >= 4)
+
+
+@functools.lru_cache(maxsize=8192)
+def _kind_and_chars(name: str) -> tuple[str, frozenset[str]] | None:
+    kind = _DOC_KIND.search(name[-2:])
+    return (kind.group(0), frozenset(name)) if kind else None
+
+
+def _version(doc: Document) -> str:
+    """The date in a file name like 某条例(2023-07-28): later versions sort higher; undated lowest."""
+    m = re.search(r"(\d{4}-\d{2}-\d{2})", doc.doc_id)
+    return m.group(1) if m else ""
+
+
+_DOC_KIND = re.compile(r"条例|办法|规定|措施|法|意见|通知|细则|方案")
+FUZZY_SHARE = 0.75  # of a title's characters, in order, for a loose mention (北京国际科创中心建设条例)
+
+
+@dataclass(frozen=True)
+class Mention:
+    document: Document
+    text: str  # the words of the question that name it
+
+
+def named_document(question: str, documents: list[Document]) -> Document | None:
+    """The document whose title the question names: the longest match, then the latest version."""
+    mention = document_mention(question, documents)
+    return mention.document if mention else None
+
+
+def document_mention(question: str, documents: list[Document]) -> Mention | None:
+    """Where the question names a loaded document: its title (the longest, then the latest
+    version), else a loose mention — most of the title's characters in order, ending in the same
+    kind of document (北京数字经济那个条例 → 北京市数字经济促进条例)."""
+    best, best_key = None, (0, "")
+    for doc in documents:
+        for name in _names(doc):
+            if name in question and (key := (len(name), _version(doc))) > best_key:
+                best, best_key = Mention(doc, name), key
+    if best is not None or not _DOC_KIND.search(question):
+        return best
+    best_score, question_chars = 0.0, set(question)
+    for doc in documents:
+        for name in _names(doc):
+            found = _kind_and_chars(name)
+            if found is None or found[0] not in question:
+                continue
+            kind, chars = found
+            if len(chars & question_chars) < FUZZY_SHARE * len(chars):
+                continue
+            for start, end in _kind_windows(question, kind, len(name)):
+                window = question[start:end]
+                if len(chars & set(window)) < FUZZY_SHARE * len(chars):
+                    continue
+                span = _in_order(name, window, FUZZY_SHARE * len(name))
+                if span is None:
+                    continue
+                first, last, matched = span
+                # Characters matched, less half of those in between that are not the title's:
+                # 北京科技成果转化条例 names 北京市促进…, not 上海市促进… through a stray 上 before it.
+                score = matched - 0.5 * ((last - first) - matched)
+                key = (score, _version(doc))
+                if score > best_score or (score == best_score and best is not None and key > best_key):
+                    best, best_key, best_score = Mention(doc, window[first:last]), key, score
+    return best
+
+
+def _kind_windows(question: str, kind: str, length: int):
+    """Where a loose mention can stand: ending at each 条例 (the document's kind) of the question,
+    reaching back at most twice the title's length."""
+    at = question.find(kind)
+    while at >= 0:
+        end = at + len(kind)
+        yield max(0, end - 2 * length), end
+        at = question.find(kind, at + 1)
+
+
+def _in_order(title: str, text: str, need: float = 0) -> tuple[int, int, int] | None:
+    """(start, end, matched): a longest common subsequence of title's characters in text within
+    a span of under twice the title's length, of at least `need` characters. The alignment found
+    first may start on a stray early character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then
+    it is sought again after it, while enough characters remain to match."""
+    offset = 0
+    while True:
+        got = _subsequence(title, text[offset:])
+        if got is None or got[2] < need:
+            return None
+        start, last, matched = got
+        if last - start < 2 * len(title):
+            return offset + start, offset + last + 1, matched
+        offset += start + 1
+
+
+def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
+    """(first position, last position, matched) of a longest common subsequence, by dynamic
+    programming over the two short strings."""
+    n, m = len(title), len(text)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = (table[i + 1][j + 1] + 1 if title[i] == text[j]
+                           else max(table[i + 1][j], table[i][j + 1]))
+    positions, i, j = [], 0, 0
+    while i < n and j < m:
+        if title[i] == text[j] and table[i][j] == table[i + 1][j + 1] + 1:
+            positions.append(j)
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    if not positions:
+        return None
+    return positions[0], positions[-1], len(positions)
+
+
+def named_article(question: str, documents: list[Document],
+                  clauses: dict[str, Clause]) -> tuple[Document, str, Clause | None] | None:
+    """(document, 第X条 as written, the clause or None when that document has no such article)."""
+    m = _ARTICLE.search(question)
+    if not m:
+        return None
+    raw = m.group(1)
+    number = raw if raw.isdigit() else str(cn_to_int(raw))
+    doc = named_document(question, documents)
+    if doc is None:
+        with_articles = [d for d in documents if d.style == "articles"]
+        if len(with_articles) != 1:
+            return None  # 第十五条 of which regulation? Let retrieval decide.
+        doc = with_articles[0]
+    return doc, m.group(0), clauses.get(f"{doc.doc_id}#{number}")
