@@ -67,8 +67,34 @@ class Calculation:
                 "amount_yuan": self.amount_yuan, "steps": list(self.steps)}
 
 
+VERDICTS = ("可以", "不可以", "有", "没有", "符合", "不符合", "能", "不能")
+
+
+@dataclass
+class AnswerPart:
+    """The answer to one ask of a message. A verdict is set only where a rule or the cited
+    sentence itself entails it; otherwise None and the lead says what the text provides."""
+
+    subject: str = ""  # what this part is about, said when several asks are answered (上云上平台改造)
+    verdict: str | None = None  # one of VERDICTS, or None
+    lead: str = ""  # the direct answer after the verdict, one or two sentences
+    citations: list[Citation] = field(default_factory=list)  # verbatim quotes, the first the main one
+    notes: list[str] = field(default_factory=list)  # what the text does not state, readings applied
+    calculation: Calculation | None = None
+    refused: bool = False
+
+    def to_dict(self) -> dict:
+        return {"subject": self.subject, "verdict": self.verdict, "lead": self.lead,
+                "citations": [c.to_dict() for c in self.citations], "notes": list(self.notes),
+                "calculation": self.calculation.to_dict() if self.calculation else None,
+                "refused": self.refused}
+
+
 @dataclass
 class Answer:
+    """The structured answer. `text` (chat) and `short` (hotline speech) are renderings of the
+    parts; the LLM guard checks a model's wording against the fields, never against the text."""
+
     text: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
@@ -76,6 +102,28 @@ class Answer:
     short: str = ""  # one or two sentences a hotline worker can read aloud
     answerer: str = "offline"  # or "llm:<model>" when a model's wording passed the guard
     more_calculations: list[Calculation] = field(default_factory=list)  # one per further ask
+    parts: list[AnswerPart] = field(default_factory=list)  # one per ask answered
+    notice: str = ""  # said before everything (truncation, typos read, instructions ignored)
+    trace: list[dict] = field(default_factory=list)  # each stage's decision, in order
+
+    @property
+    def verdict(self) -> str | None:
+        return self.parts[0].verdict if self.parts else None
+
+    @property
+    def lead(self) -> str:
+        return self.parts[0].lead if self.parts else ""
+
+    @property
+    def notes(self) -> list[str]:
+        return [n for p in self.parts for n in p.notes]
+
+    @property
+    def quotes(self) -> list[str]:
+        return [c.quote for c in self.citations]
+
+    def calculations(self) -> list[Calculation]:
+        return ([self.calculation] if self.calculation else []) + self.more_calculations
 
     def to_dict(self) -> dict:
         return {
@@ -86,6 +134,10 @@ class Answer:
             "short": self.short,
             "answerer": self.answerer,
             # Every calculation the text shows, the first being "calculation" (several asks).
-            "calculations": [c.to_dict() for c in ([self.calculation] if self.calculation else [])
-                             + self.more_calculations],
+            "calculations": [c.to_dict() for c in self.calculations()],
+            "verdict": self.verdict,
+            "lead": self.lead,
+            "notes": self.notes,
+            "parts": [p.to_dict() for p in self.parts],
+            "trace": list(self.trace),
         }
