@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 
-from assistant.cli import answering, documents, feedback, training
+from assistant.cli import answering, documents, feedback, search, training
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m assistant", description="专精特新政策问答助手")
@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--index")
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--jsonl", help="批量：每行一个 JSON 问题（- 为标准输入）")
+    se = sub.add_parser("search", help="检索：按相关度列出条款（不生成回答），用于排查和评测检索")
+    se.add_argument("question", nargs="?")
+    se.add_argument("--index")
+    se.add_argument("--k", type=int, default=10, help="返回条款数（1–100，默认 10）")
+    se.add_argument("--json", action="store_true")
+    se.add_argument("--jsonl", help="批量：每行一个 JSON 问题（- 为标准输入），每行输出一个结果")
     chk = sub.add_parser("check", help="政策体检：按企业情况逐项判断")
     chk.add_argument("--profile", required=True, help="企业情况 JSON 文件")
     chk.add_argument("--index")
@@ -71,6 +77,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _COMMANDS = {"index": documents.cmd_index, "ask": answering.cmd_ask, "check": answering.cmd_check,
-             "info": answering.cmd_info, "corpus": documents.cmd_corpus,
+             "info": answering.cmd_info, "search": search.cmd_search, "corpus": documents.cmd_corpus,
              "mine-lexicon": training.cmd_mine_lexicon, "feedback-export": feedback.cmd_feedback_export,
              "train-embedder": training.cmd_train, "mine-wordstats": training.cmd_mine_wordstats}
