@@ -11,11 +11,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.answer.pipeline import Pipeline
+from assistant.answer.pipeline import Answerer
 from assistant.documents.corpus import load_corpus
 from assistant.store.embedders import Embedder, make_embedder
-from assistant.understand.terms import lexical_weight
-from assistant.understand.cues import Cues
+from assistant.answer.evidence import lexical_weight
 from assistant.store.index import FORMAT as INDEX_FORMAT
 from assistant.store.index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
                     open_index, previous_documents)
@@ -33,7 +32,6 @@ from assistant.understand.tokenize import Segmenter
 from assistant.understand.wordstats import WordStats
 
 log = logging.getLogger(__name__)
-RETIRE_SECONDS = 30.0  # after a build switch, the old build's store stays open this long for answers under way
 ANSWER_CACHE = 4096  # recent answers kept per process (hotlines hear the same questions often)
 
 
@@ -50,7 +48,6 @@ class Toolkit:
     stats: WordStats
     gazetteer: Gazetteer
     parts: tuple[DocumentPart, ...] = ()
-    cues: Cues | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> "Toolkit":
@@ -60,8 +57,7 @@ class Toolkit:
         stats = WordStats.load(data / "wordstats.tsv", seg.general_frequency, seg.general_total)
         return cls(settings, make_embedder(settings.embedder, settings.project_root), lexicon,
                    seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
-                   stats, Gazetteer.load(data / "places.toml"), load_parts(data / "parts.toml"),
-                   Cues.load(data / "cues.toml", settings.home_region))
+                   stats, Gazetteer.load(data / "places.toml"), load_parts(data / "parts.toml"))
 
     def signatures(self) -> dict:
         """What parsed documents and cut words depend on besides the text: reuse across builds
@@ -112,8 +108,8 @@ class Assistant:
                                   stats=toolkit.stats, context_terms=CONTEXT_TERMS)
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
-        answerer = Pipeline(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
-                            toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts, toolkit.cues)
+        answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
+                            toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts)
         self.offline = answerer
         if toolkit.settings.llm == "openai":
             answerer = self._guarded(answerer, retriever, rules)
@@ -147,14 +143,9 @@ class Assistant:
         if corpus_dir is not None:
             settings = replace(settings, corpus_dir=Path(corpus_dir))
         toolkit = Toolkit.load(settings)
-        from assistant.store.index import build_lock, claim_directory, needs_first_build
-
-        if needs_first_build(settings.index_dir):
-            claim_directory(settings.index_dir)
-            with build_lock(settings.index_dir):  # a second process starting now waits for this build
-                if needs_first_build(settings.index_dir):
-                    log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
-                    toolkit.build(settings.corpus_dir, settings.index_dir)
+        if is_empty(settings.index_dir):
+            log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
+            toolkit.build(settings.corpus_dir, settings.index_dir)
         try:
             index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
         except StaleIndex as exc:
@@ -192,19 +183,9 @@ class Assistant:
             except IndexUnusable as exc:
                 log.error("新索引不可用，继续使用当前索引：%s", exc)
                 return False
-            old = self.index
             self._wire(index)
-            # The old build's Chroma handles are let go once answers begun on it are done (its
-            # store also waits for searches under way): each switch used to keep ~11 descriptors.
-            closer = threading.Timer(RETIRE_SECONDS, old.close)
-            closer.daemon = True
-            closer.start()
             log.info("switched to index build %s", index.directory.name)
             return True
-
-    def close(self) -> None:
-        """Let go of the index's Chroma handles (a process that is done with this assistant)."""
-        self.index.close()
 
     @property
     def embedder_name(self) -> str:
