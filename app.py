@@ -21,7 +21,7 @@ from assistant import Assistant
 from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
 from assistant.calculate.calculators import CalculationError, calculate, industry_fits, threshold
 from assistant.calculate.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError, spreadsheet_safe
-from assistant.serve.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable
+from assistant.serve.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable, Rating
 from assistant.settings import Settings
 from assistant.answer.speech import readable_number
 
@@ -216,30 +216,32 @@ def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: st
             return turn_map, None, "只能评价助手的回答。"
         rating = 1 if data.liked is True else -1 if data.liked is False else 0
         try:
-            if turn.get("feedback_id"):
-                feedback.remove(turn["feedback_id"])
-                turn["feedback_id"] = None
+            rated = Rating(*turn["feedback"]) if turn.get("feedback") else None
             if rating == 0 or rating == turn.get("rating"):
-                turn["rating"] = None
+                if rated:
+                    feedback.remove(rated)
+                turn["feedback"], turn["rating"] = None, None
                 status = "已撤销对这条回答的评价。"
             else:
-                turn["feedback_id"] = feedback.add(turn["question"], turn["history"], turn["answer"], rating,
-                                                   session=getattr(request, "session_hash", "") or "")
-                turn["rating"] = rating
+                if not (rated and feedback.change(rated, rating)):
+                    rated = feedback.rate(turn["question"], turn["history"], turn["answer"], rating,
+                                          session=getattr(request, "session_hash", "") or "")
+                turn["feedback"], turn["rating"] = list(rated), rating
                 status = f"已记录您对“{esc(turn['question'][:30])}”的评价，可在下方补充意见。"
         except FeedbackError as exc:
             return turn_map, None, esc(str(exc))
         turn_map = {**turn_map, str(index): turn}
-        return turn_map, index if turn.get("feedback_id") else None, status
+        return turn_map, index if turn.get("feedback") else None, status
 
     def add_comment(turn_map: dict, last, text: str):
         if feedback is None:
             return FEEDBACK_OFF, gr.skip()
         turn = (turn_map or {}).get(str(last)) if last is not None else None
-        if not turn or not turn.get("feedback_id"):
+        if not turn or not turn.get("feedback"):
             return "请先在要评价的回答下方点 👍 或 👎，再提交意见。", gr.skip()
-        feedback.set_comment(turn["feedback_id"], (text or "")[:2000])
-        return f"已记录意见（第 {turn['feedback_id']} 条）：{esc(text)[:200]}", ""
+        if not feedback.set_comment(Rating(*turn["feedback"]), (text or "")[:2000]):
+            return "这条评价已不在记录中，请重新点 👍 或 👎。", gr.skip()
+        return f"已记录意见：{esc(text)[:200]}", ""
 
     def new_chat():
         return [], {}, None, "", {"messages": [], "turns": {}}, gr.update(samples=[[q] for q in EXAMPLES])
@@ -456,16 +458,29 @@ def build_app(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: s
     return demo
 
 
+def body_limit(path: str) -> int:
+    """The largest request body a path accepts: the JSON APIs 1 MB; Gradio's routes carry the
+    conversation the browser sends back (bounded by MAX_SAVED_TURNS), 8 MB."""
+    from assistant.serve.limits import MB
+    from assistant.serve.rest import MAX_BODY_BYTES
+
+    return MAX_BODY_BYTES if path.startswith(("/api/", "/v1/")) else 8 * MB
+
+
 def make_server(bot: Assistant, feedback: FeedbackStore | None, notice: str = ""):
-    """FastAPI with the REST/OpenAI routes, and the Gradio app mounted at / (Gradio's documented way)."""
+    """FastAPI with the REST/OpenAI routes, and the Gradio app mounted at / (Gradio's documented way).
+    Request sizes are checked before bodies are read, and Gradio's upload endpoint is closed."""
     from fastapi import FastAPI
 
+    from assistant.serve.limits import RequestLimits
     from assistant.serve.rest import make_router
 
+    workers = bot.toolkit.settings.serve_workers
     api = FastAPI(title="专精特新政策助手", docs_url=None, redoc_url=None)
-    api.include_router(make_router(bot))
+    api.include_router(make_router(bot, workers))
+    api.add_middleware(RequestLimits, limit_for=body_limit)
     demo = build_app(bot, feedback, notice)
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=workers)
     return gr.mount_gradio_app(api, demo, path="/", css=CSS, footer_links=["api"], show_error=False)
 
 

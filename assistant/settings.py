@@ -29,6 +29,9 @@ class Settings:
     llm_api_key: str = field(default="", repr=False)  # never logged, shown or written anywhere
     llm_timeout: float = 8.0  # seconds per model call; the offline answer follows a timeout
     llm_stream: bool = False  # ask the endpoint to stream (SSE); the guard still sees the whole text
+    # The web app: answers run in a pool of this many threads, never on the server's event loop,
+    # so a slow model call cannot stall /api/info or the calculator (ASSISTANT_SERVE_WORKERS).
+    serve_workers: int = 8
 
     @property
     def data_dir(self) -> Path:
@@ -57,6 +60,8 @@ class Settings:
                 s = replace(s, llm_stream=True)
             if env.get("ASSISTANT_LLM_TIMEOUT"):
                 s = replace(s, llm_timeout=float(env["ASSISTANT_LLM_TIMEOUT"]))
+        if env.get("ASSISTANT_SERVE_WORKERS"):
+            s = replace(s, serve_workers=max(1, int(env["ASSISTANT_SERVE_WORKERS"])))
         overrides = {k: (Path(v) if k.endswith("_dir") else v)
                      for k, v in overrides.items() if v is not None}
         return replace(s, **overrides)
