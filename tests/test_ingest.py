@@ -229,6 +229,30 @@ def test_official_furniture_is_read_as_facts(paragraphs, kept, facts):
     assert {k: found[k] for k in facts} == facts and (facts or not found)
 
 
+# Issue 21 item 5: a title that ends in 文件 is the title, not a red header, when the text goes on
+# straight after it; a real red header has a title (and usually a document number) under it.
+@pytest.mark.parametrize("paragraphs, title, header", [
+    (["北京市关于废止部分规范性文件", "第一条 为了规范管理，制定本规定。", "第二条 本规定自2024年1月1日起施行。"],
+     "北京市关于废止部分规范性文件", None),
+    (["某区关于清理行政规范性文件", "为了规范管理，制定本规定。", "第一条 各单位应当清理。"], "某区关于清理行政规范性文件", None),
+    (["北京市人民政府文件", "京政发〔2023〕1号", "北京市关于废止部分规范性文件", "第一条 各单位应当清理。"],
+     "北京市关于废止部分规范性文件", "北京市人民政府文件"),
+    (["北京市经济和信息化局文件", "关于某事的通知", "为……特制定以下措施。", "一、……。"], "关于某事的通知", "北京市经济和信息化局文件"),
+])
+def test_a_title_ending_in_wenjian_stays_the_title(tmp_path, paragraphs, title, header):
+    got, found = official_furniture(paragraphs)
+    assert got[0] == title and found.get("header") == header
+    wrapped = [ln for p in paragraphs for ln in ((p[:9], p[9:]) if len(p) > 12 else (p,)) if ln]
+    lines = join_lines(wrapped)  # a PDF's lines: long ones wrapped
+    assert title in lines[:3] and not any(ln.startswith("第一条") and ln.endswith("文件") for ln in lines)
+    if header is None:  # the whole document: the first article is a clause, and is asked for by number
+        path = tmp_path / f"{title}.txt"
+        path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+        loaded = load_corpus(path, RULES)
+        assert not loaded.errors and loaded.documents[0].title == title
+        assert "1" in [c.section for c in loaded.clauses]
+
+
 @pytest.mark.slow
 def test_a_policy_printed_as_an_official_document_reads_like_its_text(tmp_path):
     """The policy as a 公文 PDF (红头, 发文字号, 主送机关, 署名, 成文日期, 此件公开发布, page numbers):

@@ -59,7 +59,7 @@ def normalise_glyphs(text: str) -> str:
                    for ch in text)
 
 
-_TITLE_END = re.compile(r"(条例|办法|规定|决定|决议|意见|通知|措施|细则|方案|法|规则|纲要|公告|批复|章程|标准|目录)$")
+_TITLE_END = re.compile(r"(条例|办法|规定|决定|决议|意见|通知|措施|细则|方案|法|规则|纲要|公告|批复|章程|标准|目录|文件)$")
 
 
 def _title_goes_on(title: str, line: str) -> bool:
@@ -72,18 +72,18 @@ def join_lines(lines: list[str]) -> list[str]:
     """Lines wrapped mid-sentence → paragraphs: a line continues the one before unless that one
     ended a sentence or this one opens a new unit (第X条, 一、…). The title (after a 公文's red
     header and document number, never joined to them) continues only as titles wrap."""
-    paras: list[str] = []
+    lines = [s for ln in lines if (s := ln.strip())]
+    head = _header_length(lines)
+    paras: list[str] = lines[:head]
     title_at: int | None = None  # the title's paragraph, once seen
-    for line in (ln.strip() for ln in lines):
-        if not line:
-            continue
+    for line in lines[head:]:
         if title_at is not None and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
                 and not _SIGN_DATE.match(line) and not _PUBLICITY.match(line) \
                 and (len(paras) - 1 > title_at or _title_goes_on(paras[-1], line)):
             paras[-1] += line
             continue
         paras.append(line)
-        if title_at is None and not _RED_HEADER.match(line) and not _DOC_NUMBER.match(line):
+        if title_at is None:
             title_at = len(paras) - 1
     return paras
 
@@ -287,10 +287,35 @@ def _cn_number(text: str) -> int:
     return cn_to_int(text)
 
 
+def _header_length(paras: list[str]) -> int:
+    """How many paragraphs open the document as its red header and document number. A …文件
+    line is a red header only when a title follows it (after any document number) and text
+    follows the title: a document titled …文件 that goes straight on with 第一条 or a sentence
+    keeps its title (else its first article would become the title and leave the text)."""
+    n = 0
+    while n < len(paras) and (_RED_HEADER.match(paras[n]) or _DOC_NUMBER.match(paras[n])):
+        n += 1
+    while n and not _DOC_NUMBER.match(paras[n - 1]) and not _title_follows(paras, n):
+        n -= 1  # the last …文件 line before the text is the title itself
+    return n
+
+
+def _title_follows(paras: list[str], at: int) -> bool:
+    return at + 1 < len(paras) and _looks_like_title(paras[at])
+
+
+def _looks_like_title(para: str) -> bool:
+    """A title line: no unit number at its start (第一条, 一、), no sentence end, not long."""
+    return not _STARTS_UNIT.match(para) and not para.endswith(_ENDS_SENTENCE) and len(para) <= 80
+
+
+_ENDS_SENTENCE = tuple("。！？；：")
+
+
 def official_furniture(paragraphs: list[str]) -> tuple[list[str], dict]:
     """(the paragraphs without the 公文 furniture, what it said: doc_number, signed_by, signed)."""
     paras, facts = list(paragraphs), {}
-    while paras and (_RED_HEADER.match(paras[0]) or _DOC_NUMBER.match(paras[0])):
+    for _ in range(_header_length(paras)):
         head = paras.pop(0)
         if _DOC_NUMBER.match(head):
             facts["doc_number"] = re.sub(r"\s", "", head)
