@@ -40,6 +40,12 @@ class _Handler(BaseHTTPRequestHandler):
         s.headers.append(dict(self.headers))
         if s.delay:
             time.sleep(s.delay)
+        if s.status == 401:  # as OpenAI answers a wrong key: the key itself in the message
+            key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            self._send(401, json.dumps({"error": {"message": f"Incorrect API key provided: {key}. You can find "
+                                                  "your API key at https://platform.openai.com/account/api-keys.",
+                                                  "type": "invalid_request_error", "code": "invalid_api_key"}}).encode())
+            return
         if s.status != 200:
             self._send(s.status, b'{"error": {"message": "scripted failure", "type": "server_error"}}')
             return

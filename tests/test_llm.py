@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.llm.guard import check_answer, check_numbers, check_rewrite
+from assistant.llm.guard import check_answer, check_rewrite
 from tests.scripted_llm import Script, ScriptedEndpoint, faithful
 
 SECRET = "sk-test-do-not-leak-1234567890"
@@ -118,11 +118,46 @@ def test_a_rewrite_that_changes_an_amount_is_discarded():
     assert check_rewrite("那如果合同额是10万元呢？", "上云上平台合同额10万元补贴多少？", ["上云上平台改造补贴怎么算？"]).ok
 
 
-def test_guard_units():
-    assert not check_numbers("最高可获得8888万元[1]", ["按照合同额的30%给予最高30万元的资金支持。"]).ok
-    assert check_numbers("按30%计算，最高30万元[1]", ["按照合同额的30%给予最高30万元的资金支持。"]).ok
-    assert not check_answer("可以[1]", sources=["x"], clauses=1, offline_lead="不符合：该项支持限于制造业").ok
-    assert not check_answer("有补助", sources=["x"], clauses=1, offline_lead="有。").ok  # no marker
+@pytest.fixture(scope="module")
+def offline_bot(tmp_path_factory):
+    from assistant.settings import Settings
+
+    settings = replace(Settings.from_env(), index_dir=tmp_path_factory.mktemp("guard") / "index")
+    return Assistant.load(settings=settings)
+
+
+def _guard(bot, question: str, model_text: str):
+    ans = bot.ask(question)
+    return check_answer(model_text, answer=ans, question=question, earlier=[], clauses=len(ans.citations) or 1,
+                        cues=bot.offline.cues)
+
+
+# The probe's crafted wordings (issue 21, point 1) and their honest neighbours: the guard compares
+# each figure and the verdict with the structured answer, not with whatever the sources contain.
+@pytest.mark.parametrize("question, model_text, passes", [
+    ("上云上平台合同额50万元，补贴多少？", "按合同额的30%计算，合同额50万元可获得30万元[1]。", False),  # 30万 is the cap
+    ("上云上平台合同额50万元，补贴多少？", "按合同额的30%计算，可获得15万元资金支持[1]，最高30万元[1]。", True),
+    ("上云上平台合同额50万元，补贴多少？", "可以获得8888万元资金支持[1]。", False),
+    ("首贷有补助吗？", "没有。首贷业务没有任何资金补助[1]。", False),
+    ("首贷有补助吗？", "有。对企业符合条件的首贷业务给予资金补助[1]。", True),
+    ("参加线上外贸展会的费用能补贴吗？", "线上展会不予补贴[1]。", False),
+    ("参加线上外贸展会的费用能补贴吗？", "暂无相关补贴[1]。", False),
+    ("我们不是制造业，数字化转型合同100万能补多少？", "可以申请，符合条件[1]。", False),
+    ("我们不是制造业，数字化转型合同100万能补多少？", "不符合：该项支持限于制造业专精特新企业[1]。", True),
+    ("首贷有补助吗？", "有补助", False),  # no marker
+])
+def test_the_guard_checks_figures_and_verdicts_against_the_answer(offline_bot, question, model_text, passes):
+    assert _guard(offline_bot, question, model_text).ok is passes
+
+
+def test_a_key_the_endpoint_echoes_is_never_logged(settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    script = Script(status=401)
+    with ScriptedEndpoint(script) as url:
+        ans = _bot(settings, url).ask("上云上平台合同额50万元，补贴多少？")
+    assert script.requests and ans.answerer == "offline"
+    assert "invalid_api_key" in caplog.text or "401" in caplog.text  # the failure is logged …
+    assert SECRET not in caplog.text and SECRET[-10:] not in caplog.text  # … without the key
 
 
 def test_langchain_fake_model_through_the_chain(settings):

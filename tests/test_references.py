@@ -9,12 +9,15 @@ from hypothesis import given, strategies as st
 
 from assistant.models import Document
 from assistant.understand.places import Gazetteer
+from assistant.understand.cues import Cues
 from assistant.understand.references import document_mention
 
 TITLES = ["北京市促进科技成果转化条例", "上海市促进科技成果转化条例", "北京市数字经济促进条例", "北京国际科技创新中心建设条例",
           "广东省优化营商环境条例",
           "关于实施十大强企行动激发专精特新企业活力的若干措施"]
 DOCS = [Document(doc_id=t, title=t, text="", source_path="", style="articles", meta={}) for t in TITLES]
+
+CUES = Cues.load(Path(__file__).resolve().parent.parent / "corpus" / "cues.toml", "北京")
 
 
 @pytest.mark.parametrize("question, title", [
@@ -32,13 +35,13 @@ DOCS = [Document(doc_id=t, title=t, text="", source_path="", style="articles", m
     ("这些条例里哪条管企业融资", None),  # a kind of document, but too few of any title's characters
 ])
 def test_which_document_a_question_names(question, title):
-    found = document_mention(question, DOCS)
+    found = document_mention(question, DOCS, CUES)
     assert (found.document.title if found else None) == title
 
 
 @given(st.text(alphabet="科技成果转化条例北京市促进平台首都的有吗，", max_size=40))
 def test_a_loose_mention_is_a_compact_span_of_the_question(question):
-    found = document_mention(question, DOCS)
+    found = document_mention(question, DOCS, CUES)
     if found is not None and found.text not in TITLES:
         assert found.text in question and len(found.text) < 2 * len(found.document.title)
 

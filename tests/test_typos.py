@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def fixes(bot, question):
     a = bot.answerer
-    return correct_typos(question, a._vocabulary, a.seg.terms(question), a.seg.is_dictionary_word)
+    return correct_typos(question, a.lexicon.vocabulary(), a.seg.terms(question), a.seg.is_dictionary_word)
 
 
 @pytest.mark.parametrize("question, typed, meant", [

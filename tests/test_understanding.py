@@ -11,9 +11,12 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from assistant import Assistant
-from assistant.understand.query import industry, qualification, sentences
+from assistant.understand.context import industry, qualification
+from assistant.understand.cues import Cues
+from assistant.understand.query import sentences
 
 ROOT = Path(__file__).resolve().parent.parent
+CUES = Cues.load(ROOT / "corpus" / "cues.toml", "北京")
 SHARED = ROOT.parent / "shared"
 
 # Kinds of spoken context a caller wraps a question in: greeting, self-introduction (with a
@@ -62,7 +65,7 @@ def test_spoken_context_keeps_the_citation(bot):
     ("区里对评上专精特新的企业有没有奖励啊？", None),
 ])
 def test_qualification_level(message, level):
-    assert qualification(message)[0] == level
+    assert qualification(message, CUES)[0] == level
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -70,7 +73,7 @@ def test_qualification_level(message, level):
     ("不是建筑业", "非建筑业"), ("我们是制造业企业", "制造业"), ("工业互联网项目", None),
 ])
 def test_industry_reads_negation(message, expected):
-    assert industry(message) == expected
+    assert industry(message, CUES) == expected
 
 
 @given(st.lists(st.text(alphabet="上云补贴多少数字化转型谢谢您好，。？", min_size=1, max_size=12), max_size=6))
@@ -78,7 +81,7 @@ def test_industry_reads_negation(message, expected):
 def test_sentences_lose_nothing(parts):
     """Splitting a message into sentences keeps every character (nothing said is dropped)."""
     text = "".join(parts)
-    assert "".join(sentences(text)).replace("一是", "").replace("二是", "") == \
+    assert "".join(sentences(text, CUES)).replace("一是", "").replace("二是", "") == \
         text.replace("一是", "").replace("二是", "")
 
 
@@ -213,19 +216,15 @@ def test_a_follow_up_on_a_new_topic_is_asked_the_same_way(bot):
     ("您好，谢谢", ["您好，"]),  # the last piece stays: an ask is never emptied
 ])
 def test_greetings_and_introductions_are_not_the_topic(bot, message, spoken):
-    query = bot.offline.reader.read(message, [], "")
+    query = bot.offline.reader.read(message, [])
     assert [p for a in query.asks for p in a.spoken] == spoken
 
 
 def test_a_word_the_segmenter_guessed_is_not_a_topic(bot):
     """登记后能享受 is cut 登记/后能/享受: 后能 (twice in 1,908 regulations, in no dictionary) must
     not weigh as a topic an answer could lack."""
-    from assistant.answer.evidence import query_terms
-    from assistant.understand.query import CONTEXT_TERMS
-
-    a = bot.offline
-    terms = {t.word: t.weight for t in query_terms("专利实施许可合同经认定登记后能享受什么？", a.seg, a.lexicon,
-                                                   a.index.bm25, a.stats, CONTEXT_TERMS).terms}
+    query = bot.offline.reader.read("专利实施许可合同经认定登记后能享受什么？", [])
+    terms = {t.word: t.weight for t in query.asks[0].terms.terms}
     assert "后能" in terms and terms["后能"] < 0.2 * terms["专利"]
 
 

@@ -18,17 +18,17 @@ from langchain_core.messages import ToolMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.answer.evidence import QueryTerms, best_sentences
+from assistant.answer.sentences import best_sentences
+from assistant.understand.terms import QueryTerms
 from assistant.llm.guard import check_answer, check_rewrite
 from assistant.llm.client import ModelClient, ModelUnavailable
 from assistant.models import Answer, Citation
 from assistant.understand.query import is_followup
-from assistant.answer.speech import speakable
+from assistant.answer.verdict import say
 from assistant.llm.tools import calculator_tools
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
-_MARKS = re.compile(r"〔[一二三四五六七八九十]〕")
 _CN = "一二三四五六七八九十"
 
 SYSTEM = ("你是北京市专精特新企业政策咨询助手。只能依据下面编号的政策原文回答，不得编造。"
@@ -78,7 +78,7 @@ class GuardedChain:
 
     def _standalone(self, question: str, history: list) -> str:
         earlier = [str(h[0]) for h in history if isinstance(h, (list, tuple)) and h]
-        if not earlier or not is_followup(question):
+        if not earlier or not is_followup(question, self.offline.cues):
             return question
         conversation = "\n".join(f"用户：{q}" for q in earlier[-3:])
         rewrite = self.client.invoke(self.rewrite_chain, {"conversation": conversation, "question": question})
@@ -97,7 +97,7 @@ class GuardedChain:
             if (m["doc_id"], m["section"]) in seen or len(cites) >= 5:
                 continue
             clause = self.clauses_by_key.get(m["key"])
-            quote = best_sentences(clause, QueryTerms([]))[0] if clause else doc.page_content[:200]
+            quote = best_sentences(clause, QueryTerms([]), self.offline.cues)[0] if clause else doc.page_content[:200]
             cites.append(Citation(m["doc_id"], m["title"], m["section"], m["label"], quote))
             seen.add((m["doc_id"], m["section"]))
         return cites
@@ -105,18 +105,17 @@ class GuardedChain:
     def _worded(self, question: str, history: list, offline: Answer) -> Answer:
         standalone = self._standalone(question, history)
         cites = self._numbered(offline, standalone)
-        calc = offline.calculation
+        calcs = offline.calculations()
         inputs = {"clauses": "\n".join(f"[{i}] 《{c.title}》{c.label}：{c.quote}" for i, c in enumerate(cites, 1)),
-                  "calculation": ("；".join(calc.steps) + f"；结果 {calc.amount_yuan} 元") if calc else "无",
-                  "verdict": offline.text.split("\n", 1)[0], "question": standalone}
+                  "calculation": "；".join(("；".join(c.steps) + f"；结果 {c.amount_yuan} 元") for c in calcs) or "无",
+                  "verdict": "；".join(say(p.verdict, p.lead) + "".join(p.notes) for p in offline.parts),
+                  "question": standalone}
         text = self._invoke_with_tools(inputs)
-        sources = [c.quote for c in cites] + [question, standalone] + [str(h[0]) for h in history if h]
-        if calc:
-            sources += [str(calc.amount_yuan), *map(str, calc.inputs.values()), *calc.steps]
-        verdict = check_answer(text, sources=sources, clauses=len(cites),
-                               offline_lead=offline.text.split("\n", 1)[0])
+        earlier = [str(h[0]) for h in history if h] + ([standalone] if standalone != question else [])
+        verdict = check_answer(text, answer=offline, question=question, earlier=earlier, clauses=len(cites),
+                               cues=self.offline.cues, quotes=[c.quote for c in cites])
         if not verdict.ok:
-            log.warning("大模型回答未通过检查（%s），使用离线回答", verdict.reason)
+            log.warning("大模型回答未通过检查（%s），使用离线回答：%.40s", verdict.reason, question)
             return offline
         # Keep the clauses the model cited, in order of first mention; markers become 〔一〕 so
         # that every digit in the text is a figure from the sources.
@@ -127,12 +126,12 @@ class GuardedChain:
         kept = cites[:base] + [cites[n - 1] for n in cited_extra]
         position = {n: i for i, n in enumerate([*range(1, base + 1), *cited_extra])}
         text = _MARKER.sub(lambda m: f"〔{_CN[position[int(m.group(1))]]}〕", text)
-        lines = [text]
-        if calc:
+        lines = [f"{offline.notice}\n{text}" if offline.notice else text]
+        for calc in calcs:
             lines.append("计算过程：\n" + "\n".join(f"· {step}" for step in calc.steps))
         lines += [f"〔{_CN[i]}〕原文：“{c.quote}”【{c.label}】" for i, c in enumerate(kept)]
-        return replace(offline, text="\n".join(lines), citations=kept, short=speakable(_MARKS.sub("", text)),
-                       answerer=f"llm:{self.client.name}")
+        # The hotline keeps the offline speech: it is read aloud from the checked fields.
+        return replace(offline, text="\n".join(lines), citations=kept, answerer=f"llm:{self.client.name}")
 
     def _invoke_with_tools(self, inputs: dict) -> str:
         """One model turn; if it calls a calculator tool, the code computes and the model words it."""
@@ -151,8 +150,7 @@ class GuardedChain:
                     messages.append(ToolMessage(content=str(result), tool_call_id=call["id"]))
                 reply = self.answer_chain.last.invoke(messages)
         except Exception as exc:  # timeouts, HTTP errors, bad bodies
-            self.client.breaker.failure()
-            raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            raise self.client.failed(exc) from exc
         text = getattr(reply, "content", "")
         if not isinstance(text, str) or not text.strip():
             self.client.breaker.failure()

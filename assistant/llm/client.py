@@ -8,6 +8,7 @@ answer is shown instead. A circuit breaker stops calling an endpoint that keeps 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,22 @@ log = logging.getLogger(__name__)
 
 class ModelUnavailable(RuntimeError):
     """The endpoint failed, timed out, answered nothing, or the breaker is open."""
+
+
+# Key-like tokens an endpoint may echo back (401: "Incorrect API key provided: sk-…"), and a
+# bearer header: never logged, whatever the configured key looks like.
+_KEYLIKE = re.compile(r"(?i)\b(?:sk|pk|rk|api|key|token)[-_][A-Za-z0-9_\-*.]{4,}|bearer\s+\S+")
+
+
+def redact(message: str, secrets=()) -> str:
+    """A message from an endpoint with every secret and key-like token masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "***")
+            for part in (secret[:8], secret[-8:]):  # a key the endpoint shows half-masked
+                if len(part) >= 8:
+                    message = message.replace(part, "***")
+    return _KEYLIKE.sub("***", message)
 
 
 @dataclass
@@ -60,9 +77,15 @@ def chat_model(settings):
 class ModelClient:
     """Calls the model through a LangChain runnable, behind the breaker."""
 
-    def __init__(self, model, name: str, breaker: CircuitBreaker | None = None):
+    def __init__(self, model, name: str, breaker: CircuitBreaker | None = None, secrets: tuple[str, ...] = ()):
         self.model, self.name = model, name
         self.breaker = breaker or CircuitBreaker()
+        self._secrets = tuple(s for s in secrets if s)
+
+    def failed(self, exc: Exception) -> ModelUnavailable:
+        """Count a failure; the error to raise, its message free of secrets."""
+        self.breaker.failure()
+        return ModelUnavailable(redact(f"{type(exc).__name__}: {str(exc)[:300]}", self._secrets)[:200])
 
     def invoke(self, runnable, inputs: dict) -> str:
         if not self.breaker.allow():
@@ -70,8 +93,7 @@ class ModelClient:
         try:
             reply = runnable.invoke(inputs)
         except Exception as exc:  # timeouts, HTTP 429/500, bad JSON: all one story to the caller
-            self.breaker.failure()
-            raise ModelUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            raise self.failed(exc) from exc
         text = getattr(reply, "content", reply)
         if not isinstance(text, str) or not text.strip():
             self.breaker.failure()

@@ -6,12 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from assistant.documents.textnorm import has_cjk, strip_control
+from assistant.documents.textnorm import has_cjk, sentences, strip_control
+from assistant.understand.cues import Cues
 
-_INJECTION = re.compile(
-    r"(忽略|无视|忘记|不要理会|跳过)(掉)?(之前|以上|上面|上述|前面|所有|你的)?的?(所有)?(指令|指示|提示|规则|设定|要求|限制)"
-    r"|ignore (all )?(previous|above|prior) (instructions|prompts?)|system prompt|你现在是|扮演",
-    re.IGNORECASE)
 EXAMPLE = "例如：“上云上平台改造补贴多少？”"
 
 
@@ -42,7 +39,7 @@ def _t2s():
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def clean(raw: str, max_chars: int) -> Question | Rejection:
+def clean(raw: str, max_chars: int, cues: Cues) -> Question | Rejection:
     if raw is not None and not isinstance(raw, str):
         return Rejection(f"问题应为文字，收到的是 {type(raw).__name__}。{EXAMPLE}")
     # A lone surrogate (\ud800) cannot be written out as UTF-8: drop it, keep the rest.
@@ -56,9 +53,28 @@ def clean(raw: str, max_chars: int) -> Question | Rejection:
         return Rejection("目前仅支持中文提问，请用中文描述您的问题（Please ask in Chinese），" + EXAMPLE)
     notices = []
     if len(text) > max_chars:
-        text = text[:max_chars]
-        notices.append("问题过长，仅按开头部分处理。")
-    if _INJECTION.search(text):
-        text = _INJECTION.sub("", text)
+        text, notice = _shortened(text, max_chars, cues)
+        notices.append(notice)
+    if cues.has("injection", text):
+        text = _without_injection(text, cues)
         notices.append("问题中的指令性内容已忽略，以下仅依据政策原文回答。")
     return Question(text, "".join(notices))
+
+
+def _shortened(text: str, max_chars: int, cues: Cues) -> tuple[str, str]:
+    """A pasted text with the question at its end (…上面说的上云补贴是多少): its last whole
+    sentences within the limit, when they ask something; else its beginning."""
+    kept = ""
+    for sentence in reversed(sentences(text)):
+        if len(kept) + len(sentence) > max_chars:
+            break
+        kept = sentence + kept
+    if kept and cues.has("question", kept):
+        return kept, "问题过长，仅按结尾的提问部分处理。"
+    return text[:max_chars], "问题过长，仅按开头部分处理。"
+
+
+def _without_injection(text: str, cues: Cues) -> str:
+    for m in reversed(cues.find("injection", text)):
+        text = text[:m.start()] + text[m.end():]
+    return text

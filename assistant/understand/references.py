@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.models import Clause, Document
+from assistant.understand.cues import Cues
 from assistant.understand.numerals import cn_to_int
 
 _ARTICLE = re.compile(r"第([一二三四五六七八九十百千零〇两]+|\d+)条")
@@ -25,14 +26,22 @@ def _title_names(title: str) -> frozenset[str]:
     province's 省/市 left out (广东优化营商环境条例), the way people say it. Cached: every question
     looks at every loaded title."""
     core = _DATE_SUFFIX.sub("", title).strip()
-    names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core)}
+    names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core),
+             core.removeprefix(_NATIONAL)}  # 民法典 names 中华人民共和国民法典
     return frozenset(n for n in names if len(n) >= 4)
 
 
-@functools.lru_cache(maxsize=8192)
-def _kind_and_chars(name: str) -> tuple[str, frozenset[str]] | None:
-    kind = _DOC_KIND.search(name[-2:])
-    return (kind.group(0), frozenset(name)) if kind else None
+def _kind_and_chars(name: str, cues: Cues) -> tuple[str, frozenset[str]] | None:
+    """The kind a title ends with (条例, 办法 …) and its characters; cached per name."""
+    found = _KINDS.get(name)
+    if found is None:
+        kind = cues.first("document_kind", name[-2:])
+        found = _KINDS[name] = (kind.group(0), frozenset(name)) if kind else ()
+    return found or None
+
+
+_KINDS: dict[str, tuple] = {}
+_NATIONAL = "中华人民共和国"
 
 
 def _version(doc: Document) -> str:
@@ -41,7 +50,6 @@ def _version(doc: Document) -> str:
     return m.group(1) if m else ""
 
 
-_DOC_KIND = re.compile(r"条例|办法|规定|措施|法|意见|通知|细则|方案")
 FUZZY_SHARE = 0.75  # of a title's characters, in order, for a loose mention (北京国际科创中心建设条例)
 
 
@@ -51,13 +59,13 @@ class Mention:
     text: str  # the words of the question that name it
 
 
-def named_document(question: str, documents: list[Document]) -> Document | None:
+def named_document(question: str, documents: list[Document], cues: Cues) -> Document | None:
     """The document whose title the question names: the longest match, then the latest version."""
-    mention = document_mention(question, documents)
+    mention = document_mention(question, documents, cues)
     return mention.document if mention else None
 
 
-def document_mention(question: str, documents: list[Document]) -> Mention | None:
+def document_mention(question: str, documents: list[Document], cues: Cues) -> Mention | None:
     """Where the question names a loaded document: its title (the longest, then the latest
     version), else a loose mention — most of the title's characters in order, ending in the same
     kind of document (北京数字经济那个条例 → 北京市数字经济促进条例)."""
@@ -66,12 +74,12 @@ def document_mention(question: str, documents: list[Document]) -> Mention | None
         for name in _names(doc):
             if name in question and (key := (len(name), _version(doc))) > best_key:
                 best, best_key = Mention(doc, name), key
-    if best is not None or not _DOC_KIND.search(question):
+    if best is not None or not cues.has("document_kind", question):
         return best
     best_score, question_chars = 0.0, set(question)
     for doc in documents:
         for name in _names(doc):
-            found = _kind_and_chars(name)
+            found = _kind_and_chars(name, cues)
             if found is None or found[0] not in question:
                 continue
             kind, chars = found
@@ -143,15 +151,15 @@ def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
     return positions[0], positions[-1], len(positions)
 
 
-def named_article(question: str, documents: list[Document],
-                  clauses: dict[str, Clause]) -> tuple[Document, str, Clause | None] | None:
+def named_article(question: str, documents: list[Document], clauses: dict[str, Clause],
+                  cues: Cues) -> tuple[Document, str, Clause | None] | None:
     """(document, 第X条 as written, the clause or None when that document has no such article)."""
     m = _ARTICLE.search(question)
     if not m:
         return None
     raw = m.group(1)
     number = raw if raw.isdigit() else str(cn_to_int(raw))
-    doc = named_document(question, documents)
+    doc = named_document(question, documents, cues)
     if doc is None:
         with_articles = [d for d in documents if d.style == "articles"]
         if len(with_articles) != 1:

@@ -1,0 +1,56 @@
+"""Retrieve: the clauses an ask is answered from, within the selected documents — the policy first,
+a regulation only when it covers the question clearly better."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.models import Hit
+from assistant.retrieve.coverage import assess
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.select import Selection
+from assistant.understand.lexicon import Lexicon
+from assistant.understand.query import CONTEXT_TERMS, Ask
+
+# How much better a regulation must cover a question before it is preferred to the policy.
+PREFER_POLICY_MARGIN = 0.15
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    hits: list[Hit]
+    reason: str
+
+    def describe(self) -> dict:
+        return {"decision": self.reason,
+                "hits": [f"{h.clause.doc_title}#{h.clause.section}" for h in self.hits[:5]]}
+
+
+class Searcher:
+    def __init__(self, retriever: HybridRetriever, lexicon: Lexicon, primary_ids: list[str],
+                 document_count: int, top_k: int, min_coverage: float):
+        self.retriever, self.lexicon = retriever, lexicon
+        self.primary_ids, self.document_count = primary_ids, document_count
+        self.top_k, self.min_coverage = top_k, min_coverage
+
+    def query_text(self, ask: Ask) -> str:
+        """The ask's topic with the documents' words for its aliases (阿里云 → 上云上平台)."""
+        return self.lexicon.expand(ask.topic, CONTEXT_TERMS)
+
+    def search(self, ask: Ask, selection: Selection) -> Retrieved:
+        text = self.query_text(ask)
+        if selection.named:
+            return Retrieved(self.retriever.search(text, k=self.top_k, doc_ids=selection.doc_ids),
+                             "within the selected documents")
+        home = selection.home
+        everything = self.retriever.search(text, k=self.top_k, doc_ids=home)
+        primary = self.primary_ids
+        if not primary or len(primary) == len(home or range(self.document_count)):
+            return Retrieved(everything, "all selected documents")
+        policy = self.retriever.search(text, k=self.top_k, doc_ids=primary)
+        p_cov = assess(ask.terms, [h.clause for h in policy[:3]], self.min_coverage)
+        a_cov = assess(ask.terms, [h.clause for h in everything[:3]], self.min_coverage)
+        if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN:
+            return Retrieved(policy, f"policy first (covers {p_cov.score:.2f} vs {a_cov.score:.2f})")
+        if a_cov.covered_enough or not p_cov.covered_enough:
+            return Retrieved(everything, f"a regulation covers better ({a_cov.score:.2f} vs {p_cov.score:.2f})")
+        return Retrieved(policy, "policy (nothing covers better)")
