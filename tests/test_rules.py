@@ -78,3 +78,16 @@ def test_lexicon_canonical_terms_are_document_words():
 def test_conditions_are_quoted_text(rule):
     """The condition a rule names when it rules an enterprise out is the text's own words."""
     assert rule.get("condition") in rule.quote
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.get("items")], ids=lambda r: r.id)
+def test_how_items_combine_is_the_texts_own_words(rule):
+    """A rule sums several items only where its text says so (年度累计…): those words are quoted."""
+    assert rule.get("items") in ("total", "per_item")
+    assert rule.get("items_words") and rule.get("items_words") in rule.quote
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.get("per_unit")], ids=lambda r: r.id)
+def test_per_period_limits_are_in_the_quote(rule):
+    spec = rule.get("per_unit")
+    assert spec["within_text"] in rule.quote  # 前十年

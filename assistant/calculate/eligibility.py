@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
-from assistant.calculate.calculators import calculate, industry_fits, threshold
+from assistant.calculate.calculators import calculate, industry_fits, result_line, threshold
 from assistant.calculate.rules import Rule
 
 QUALIFICATIONS = {"国家级小巨人": "国家级专精特新“小巨人”企业", "市级专精特新": "市级专精特新中小企业", "无": ""}
@@ -112,21 +112,26 @@ def _computed(rule: Rule, value: Decimal | None, field_label: str) -> Row:
                     rule.cap_yuan)
     calc = calculate(rule, value)
     if calc.amount_yuan == 0:
-        return _row(rule, "not_met", "按原文该金额不能获得奖励：" + "；".join(calc.steps[1:]), amount=0)
-    return _row(rule, "met", f"按{field_label}计算：" + "；".join(calc.steps), amount=calc.amount_yuan)
+        return _row(rule, "not_met", result_line(rule, calc), amount=0)
+    return _row(rule, "met", "；".join(calc.steps), amount=calc.amount_yuan)
+
+
+def _unknown(rule: Rule, ask: str) -> Row:
+    """Not yet known whether it applies; the clause's own maximum is still worth showing."""
+    return _row(rule, "unknown", "尚不清楚", ask, rule.cap_yuan)
 
 
 def _amount_check(rule: Rule, spec: dict, p: dict) -> Row:
     value = p.get(spec["amount"])
     if value is None and spec.get("ask"):
-        return _row(rule, "unknown", "尚不清楚", spec["ask"])
+        return _unknown(rule, spec["ask"])
     return _computed(rule, value, AMOUNTS[spec["amount"]])
 
 
 def _choice_check(rule: Rule, spec: dict, p: dict) -> Row:
     value = p.get(spec["field"])
     if value is None:
-        return _row(rule, "unknown", "尚不清楚", spec["ask"])
+        return _unknown(rule, spec["ask"])
     if value in spec["yes"]:
         return _row(rule, "met", f"符合：{value}；原文最高{fmt_wan(rule.cap_yuan)}", amount=rule.cap_yuan)
     return _row(rule, "not_met", spec["why_not"])
@@ -135,7 +140,7 @@ def _choice_check(rule: Rule, spec: dict, p: dict) -> Row:
 def _flag_check(rule: Rule, spec: dict, p: dict) -> Row:
     flag = p.get(spec["field"])
     if flag is None:
-        return _row(rule, "unknown", "尚不清楚", spec["ask"])
+        return _unknown(rule, spec["ask"])
     if not flag:
         return _row(rule, "not_met", spec["why_not"])
     return _computed(rule, p.get(spec["amount"]), AMOUNTS[spec["amount"]])
@@ -144,7 +149,7 @@ def _flag_check(rule: Rule, spec: dict, p: dict) -> Row:
 def _industry_check(rule: Rule, spec: dict, p: dict) -> Row:
     industry, wanted = p.get("industry"), rule.get("industry")
     if industry is None:
-        return _row(rule, "unknown", f"本项限于{wanted}专精特新企业", f"贵企业是否属于{wanted}？")
+        return _row(rule, "unknown", f"本项限于{wanted}专精特新企业", f"贵企业是否属于{wanted}？", rule.cap_yuan)
     if not industry_fits(rule, industry):
         return _row(rule, "not_met", f"本项限于{wanted}专精特新企业，贵企业行业为“{industry}”", amount=0)
     return _computed(rule, p.get(spec["amount"]), AMOUNTS[spec["amount"]])

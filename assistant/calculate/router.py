@@ -1,20 +1,25 @@
-"""Which rule a question is about, which of its amounts is the input, and what to compute."""
+"""Which rule a question is about, what each of its amounts is for, and what to compute.
+
+Amounts come from the one reader (read_amounts); their roles from roles.py. Nothing is computed on
+an amount that cannot be read for sure: a currency, a negative, a range or a vague figure gets a
+question back (asks_input) — unless every value the words allow gives the same result (融资10到15亿:
+below 20亿 either way), which is then said."""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from assistant.understand.amounts import AmountError, Mention, find_amounts, fmt_wan
-from assistant.calculate.calculators import (CalculationError, calculate, cap_check, industry_fits, not_eligible,
-                          num, pct, threshold)
+from assistant.understand.amounts import (APPROXIMATE, CURRENCY, NEGATIVE, UNREADABLE, Amount, AmountError,
+                                          amount_words, fmt_wan, read_amounts)
+from assistant.calculate.calculators import (CalculationError, Item, amount_for, both_readings, calculate,
+                                             calculate_items, cap_check, industry_fits, not_eligible, num, pct,
+                                             per_period, result_line, threshold)
+from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PER_UNIT, RESTATED, TOTAL, Role, amount_roles,
+                                       count_periods)
 from assistant.models import Calculation
 from assistant.calculate.rules import Rule
 
-_CLAIM_AFTER = re.compile(r"^\s*(吗|么|嘛|不|没|行吗|可以吗|够吗|有吗)")
-_CLAIM_BEFORE = re.compile(r"(拿|领|获得|得到|补贴|补助|奖励|资助|补|奖|给|申请到|拿到|支持)(是|为|有|到)?\s*$")
-_ASKS_HOW_MUCH = re.compile(r"多少|怎么算|如何计算|怎么计算|几|额度|金额|标准|比例|怎么补|如何补")
-_INDUSTRY = re.compile(r"(非建筑业|建筑业|制造业|软件|服务业)")
+FORMULA_KINDS = ("percent_cap", "percent", "banded", "reimburse")
 
 
 @dataclass(frozen=True)
@@ -22,16 +27,25 @@ class Routed:
     rule: Rule
     calculation: Calculation | None = None
     lead: str = ""  # the direct answer, first line of the text
-    asks_input: bool = False
+    asks_input: bool = False  # no figure computed: the lead asks for what is missing or unclear
+    verdict: str | None = None  # 可以 / 不能 / 不符合 where the rule decides it, else None
+    notes: tuple[str, ...] = ()  # readings applied, what was set aside (原价不计, 营收不是合同额)
+    amounts: tuple[Amount, ...] = field(default=(), compare=False)  # every amount read in the ask
 
 
-def _split(question: str) -> tuple[list[Mention], list[Mention]]:
-    inputs, claims = [], []
-    for m in find_amounts(question):
-        before, after = question[max(0, m.start - 4):m.start], question[m.end:m.end + 4]
-        is_claim = bool(_CLAIM_AFTER.search(after)) or (bool(_CLAIM_BEFORE.search(before))
-                                                        and "合同" not in before)
-        (claims if is_claim else inputs).append(m)
+class _AskBack(Exception):
+    """Stop: the lead asks the caller (no calculation on a guess)."""
+
+
+def _split(question: str) -> tuple[list[Amount], list[Amount]]:
+    """(inputs, claims) of a question, as before roles had names: used where only a claim matters."""
+    amounts = read_amounts(question)
+    for a in amounts:
+        if a.kind in (NEGATIVE, CURRENCY, UNREADABLE):
+            raise AmountError(a.problem)
+    roles = amount_roles(question, amounts)
+    inputs = [r.amount for r in roles if r.role in (INPUT, TOTAL) and r.amount.usable]
+    claims = [r.amount for r in roles if r.role == CLAIM and r.amount.usable]
     return inputs, claims
 
 
@@ -55,10 +69,18 @@ def route(question: str, history_questions: list[str], rules: list[Rule],
                 break
     if rule is None or rule.kind == "scope":
         return None
+    amounts = tuple(read_amounts(question))
     try:
-        return _route_rule(rule, question, context, industry)
+        routed = _route_rule(rule, question, context, industry, amounts)
+    except _AskBack as ask:
+        routed = Routed(rule, None, str(ask), asks_input=True)
     except (AmountError, CalculationError) as exc:
-        return Routed(rule, None, f"{exc}。", asks_input=True)
+        message = str(exc)
+        routed = Routed(rule, None, message if message.endswith(("。", "？")) else message + "。", asks_input=True)
+    if routed is not None and not routed.amounts:
+        routed = Routed(routed.rule, routed.calculation, routed.lead, routed.asks_input, routed.verdict,
+                        routed.notes, amounts)
+    return routed
 
 
 def _ruled_out(rule: Rule, context: str, industry: str | None) -> str | None:
@@ -68,51 +90,239 @@ def _ruled_out(rule: Rule, context: str, industry: str | None) -> str | None:
     return next((w for w in rule.get("not_eligible_if", []) if w in context), None)
 
 
-def _route_rule(rule: Rule, question: str, context: str, industry: str | None) -> Routed | None:
-    inputs, claims = _split(question)
-    value = inputs[0].yuan if inputs else None
-    claimed = claims[0].yuan if claims else None
+def _industry_in(rule: Rule, context: str) -> str | None:
+    """The rule's excluded industry as the context states it (非建筑业 stays 非建筑业)."""
+    word = rule.get("excluded_industry")
+    if not word or word not in context:
+        return None
+    at = context.index(word)
+    return ("非" + word) if context[at - 1:at] == "非" else word
+
+
+def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
+                amounts: tuple[Amount, ...]) -> Routed | None:
+    roles = amount_roles(question, list(amounts))
+    kind = rule.get("input_kind")
+    mine = [r for r in roles if r.role != CLAIM and (not kind or not r.quantity or r.quantity == kind)]
+    others = [r for r in roles if r.role != CLAIM and r not in mine and r.role != RESTATED]
+    claims = [r for r in roles if r.role == CLAIM]
+    notes = tuple(f"{r.amount.text}不是{rule.input_label}，未计入" for r in others)
     if rule.kind == "threshold":
-        industry = industry or (_INDUSTRY.search(context) or [None])[0]
-        result = threshold(rule, value, industry)
-        if result.met is None:
-            return None  # nothing to judge yet: a plain lookup, the clause answers
-        verdict = "符合" if result.met else "不符合"
-        return Routed(rule, None, f"{verdict}该放宽条件：{result.reason}。")
+        return _threshold(rule, context, industry, mine)
     ruled_out = _ruled_out(rule, context, industry)
     if ruled_out:
         reason = f"该项支持限于{rule.get('condition')}"
+        value = next((r.amount.yuan for r in mine if r.amount.usable), None)
         return Routed(rule, not_eligible(rule, value, reason) if value is not None else None,
-                      f"不符合：{reason}，您提到“{ruled_out}”，不适用本项。")
+                      f"不符合：{reason}，您提到“{ruled_out}”，不适用本项。", verdict="不符合")
+    claimed = _claim(claims)
+    full = bool(amount_words().anywhere("full_claim", question))
     if rule.kind == "cap":
-        if claimed is None:
-            return None
-        calc = cap_check(rule, claimed)
-        ok = claimed <= rule.cap_yuan
-        lead = (f"{'可以在上限以内申请' if ok else '不能'}：本项最高{fmt_wan(rule.cap_yuan)}，"
-                f"您问的{fmt_wan(claimed)}{'未超过' if ok else '超过了'}上限。")
-        return Routed(rule, calc, lead)
-    if value is None and claimed is not None and rule.kind == "percent_cap":
-        calc = cap_check(rule, claimed)
-        ok = claimed <= rule.cap_yuan
-        lead = (f"{'在上限以内' if ok else '不能'}：本项按{rule.input_label}的{pct(rule.rate)}计算、"
-                f"最高{fmt_wan(rule.cap_yuan)}，您问的{fmt_wan(claimed)}{'未超过' if ok else '超过了'}上限"
-                f"{'，实际金额取决于' + rule.input_label if ok else ''}。")
-        return Routed(rule, calc, lead)
-    if value is None:
-        if rule.kind == "reimburse" or not _ASKS_HOW_MUCH.search(question):
+        return None if claimed is None else _cap_claim(rule, claimed)
+    if rule.kind not in FORMULA_KINDS:
+        return None
+    items, item_notes, unsure = _items(rule, question, mine)
+    notes += item_notes
+    if unsure is not None:
+        return _unsure(rule, unsure, claimed, notes)
+    if not items:
+        if claimed is not None and rule.kind == "percent_cap":
+            return _cap_claim(rule, claimed)
+        if full and rule.kind == "percent":
+            return Routed(rule, None, f"不能全额报销：按原文，按照{rule.input_label}给予最高{pct(rule.rate)}的资金支持。",
+                          verdict="不能")
+        asks = amount_words().anywhere("asks_figure", question)
+        if rule.kind == "reimburse" or not (asks or claimed is not None):
             return None
         return Routed(rule, None, f"请提供{rule.input_label}（金额可写成“万元”或“亿元”），即可为您计算具体金额。",
                       asks_input=True)
-    calc = calculate(rule, value)
-    return Routed(rule, calc, _lead(rule, calc, claimed))
+    calc, lead_more, notes_more = _compute(rule, items)
+    if notes:  # what was set aside (原价不计, 营收不是合同额) is part of the reading: shown after it
+        calc = Calculation(calc.rule_id, calc.inputs, calc.amount_yuan, [calc.steps[0], *notes, *calc.steps[1:]])
+    notes += notes_more
+    if full and claimed is None:
+        claimed = sum((i.value for i in items), Decimal(0))
+    return Routed(rule, calc, _lead(rule, calc, claimed, full) + lead_more, verdict=_verdict(calc, claimed),
+                  notes=notes)
 
 
-def _lead(rule: Rule, calc: Calculation, claimed: Decimal | None) -> str:
-    amount = Decimal(calc.amount_yuan)
-    lead = f"可获得的资金支持{'最高' if rule.kind == 'percent' else ''}为{fmt_wan(amount)}（{num(amount)}元）。"
-    if amount == 0:
-        lead = "按原文，这一金额得不到该项奖励：可获 0 元。"
+def _claim(claims: list[Role]) -> Decimal | None:
+    for r in claims:
+        if not r.amount.usable:
+            raise _AskBack(r.amount.problem)
+    return claims[0].amount.yuan if claims else None
+
+
+def _threshold(rule: Rule, context: str, industry: str | None, mine: list[Role]) -> Routed | None:
+    for r in mine:
+        if not r.amount.usable and r.amount.low is None:
+            raise _AskBack(r.amount.problem)
+    industry = industry or _industry_in(rule, context)
+    values = [r.amount for r in mine if r.role != RESTATED]
+    if len(values) > 1:
+        raise _AskBack(f"您提到了{len(values)}个金额（{'、'.join(a.text for a in values)}）：请问{rule.input_label}是哪一个？")
+    amount = values[0] if values else None
+    if amount is not None and not amount.usable:
+        low = threshold(rule, amount.low, industry)
+        high = threshold(rule, amount.high, industry) if amount.high is not None else None
+        if (high is None and low.met is not True) or (high is not None and low.met != high.met):
+            raise _AskBack(amount.problem)
+        result = low
+        reason = f"{amount.text}：{'均' if low.met else '均未'}达到放宽后的条件（不少于{fmt_wan(Decimal(rule.get('min_yuan')))}）"
+    else:
+        result = threshold(rule, amount.yuan if amount else None, industry)
+        reason = result.reason
+    if result.met is None:
+        return None  # nothing to judge yet: a plain lookup, the clause answers
+    verdict = "符合" if result.met else "不符合"
+    return Routed(rule, None, f"{verdict}该放宽条件：{reason}。", verdict=verdict)
+
+
+def _cap_claim(rule: Rule, claimed: Decimal) -> Routed:
+    calc = cap_check(rule, claimed)
+    ok = claimed <= rule.cap_yuan
+    if rule.kind == "cap":
+        lead = (f"{'可以在上限以内申请' if ok else '不能'}：本项最高{fmt_wan(rule.cap_yuan)}，"
+                f"您问的{fmt_wan(claimed)}{'未超过' if ok else '超过了'}上限。")
+    else:
+        lead = (f"{'在上限以内' if ok else '不能'}：本项按{rule.input_label}的{pct(rule.rate)}计算、"
+                f"最高{fmt_wan(rule.cap_yuan)}，您问的{fmt_wan(claimed)}{'未超过' if ok else '超过了'}上限"
+                f"{'，实际金额取决于' + rule.input_label if ok else ''}。")
+    return Routed(rule, calc, lead, verdict=None if ok else "不能")
+
+
+def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tuple[str, ...], Amount | None]:
+    """The input items of the ask (their values and words), notes on what was set aside, and an
+    amount that is not sure (to ask back, or to answer when the result cannot differ)."""
+    notes: list[str] = []
+    for r in mine:
+        if r.role != RESTATED and not r.amount.usable:
+            if r.amount.low is not None and len([x for x in mine if x.role != RESTATED]) == 1:
+                return [], (), r.amount  # a range or vague figure alone: maybe the result is the same
+            raise _AskBack(r.amount.problem)
+    inputs = [r for r in mine if r.role == INPUT]
+    totals = [r for r in mine if r.role == TOTAL]
+    per_unit = [r for r in mine if r.role == PER_UNIT]
+    list_prices = [r for r in mine if r.role == LIST_PRICE]
+    items = [Item(r.amount.yuan, r.amount.text, approximate=r.amount.kind == APPROXIMATE) for r in inputs]
+    spec = rule.get("per_unit")
+    for r in per_unit:
+        if not spec or spec.get("unit") != r.unit:
+            items.append(Item(r.amount.yuan, r.amount.text))  # the rule has no periods: as said
+            continue
+        period = count_periods(question, r.unit)
+        if period is None:
+            raise _AskBack(spec.get("ask", f"请问共有几{r.unit}？"))
+        items.append(Item(r.amount.yuan, r.amount.text, label=f"per:{period.count}:{period.first}:{period.last}:{period.text}"))
+    if list_prices:
+        if items or totals:
+            notes.append(rule.get("list_price_note", "原价不计：按实际支付的金额计算"))
+        elif rule.get("actual_only"):
+            raise _AskBack(rule.get("list_price_ask"))
+        else:
+            items = [Item(r.amount.yuan, r.amount.text) for r in list_prices]
+    if totals:
+        total = totals[0].amount
+        plain = [i for i in items if not i.label]
+        if plain and sum((i.value for i in plain), Decimal(0)) != total.yuan:
+            raise _AskBack(f"您说的各项（{'、'.join(i.written for i in plain)}）与合计{total.text}对不上：请问{rule.input_label}是多少？")
+        items = [Item(total.yuan, total.text)] + [i for i in items if i.label]
+        if plain:
+            notes.append(f"{'、'.join(i.written for i in plain)}合计{total.text}")
+    return items, tuple(notes), None
+
+
+def _within(rule: Rule, item: Item) -> tuple[int, str, str]:
+    """(periods the rule pays, the span as said, what falls outside) for a per-period item."""
+    spec = rule.get("per_unit")
+    _, count, first, last, said = item.label.split(":", 4)
+    count = int(count)
+    first = None if first == "None" else int(first)
+    last = None if last == "None" else int(last)
+    unit, within = spec.get("unit", "年"), spec.get("within")
+    if first is None:
+        span = f"{said}共{count}{unit}"
+    else:
+        span = f"第{first}至第{last}{unit}共{count}{unit}" if first != last else f"第{first}{unit}"
+    if within and last is not None and last > within:
+        paid = max(0, within - first + 1)
+        span += f"，其中{spec.get('within_text')}内{paid}{unit}"
+        outside = f"第{max(first, within + 1)}{unit}起不在{spec.get('within_text')}内，不予资助"
+        return paid, span, outside
+    note = f"均在{spec.get('within_text')}内" if within and last is not None else ""
+    return count, span + ("，" + note if note else ""), ""
+
+
+def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str, ...]]:
+    """The calculation for the items, a sentence added to the lead, notes."""
+    per = [i for i in items if i.label.startswith("per:")]
+    plain = [i for i in items if not i.label.startswith("per:")]
+    if per and not plain and len(per) == 1:
+        periods, span, outside = _within(rule, per[0])
+        calc = per_period(rule, per[0].value, periods, per[0].written, span, outside)
+        return calc, "", ()
+    if per:  # 授权费3000元，年费每年135元第2至第4年: each per-period item is its product
+        expanded = []
+        for i in per:
+            periods, span, _ = _within(rule, i)
+            expanded.append(Item(i.value * periods, i.written, f"{span}年费"))
+        plain = plain + expanded
+    if len(plain) == 1:
+        i = plain[0]
+        more = f"这是按您估计的{rule.input_label}计算的，实际以审核认定的金额为准。" if i.approximate else ""
+        return calculate(rule, i.value, i.written, i.approximate), more, ()
+    reading = rule.get("items")
+    if reading in ("total", "per_item"):
+        return calculate_items(rule, plain, reading), "", (rule.get("items_reading", ""),)
+    total, each = both_readings(rule, plain)
+    if total.amount_yuan == each.amount_yuan:
+        steps = [total.steps[0], "原文未写明按每项还是按合计计算；两种口径结果相同，按合计计算：", *total.steps[2:]]
+        return (Calculation(total.rule_id, total.inputs, total.amount_yuan, steps), "",
+                ("合计计算与逐项计算结果相同",))
+    # The text does not say whether the cap is per item or for the enterprise: both, the lower first.
+    steps = [*total.steps, "另一种口径（逐项计算后相加）：", *each.steps[2:]]
+    more = (f"原文未写明上限按每项还是按企业合计计算：按合计计算为{fmt_wan(total.amount_yuan)}，"
+            f"逐项计算后相加为{fmt_wan(each.amount_yuan)}，以主管部门认定为准。")
+    return (Calculation(total.rule_id, total.inputs, total.amount_yuan, steps), more,
+            ("原文未写明按每项还是按合计计算，两种口径均已列出",))
+
+
+def _unsure(rule: Rule, amount: Amount, claimed: Decimal | None, notes) -> Routed:
+    """A range, vague figure or bound: answered only when every value it allows gives the same
+    result (超过500万 → the cap either way; 融资10到15亿 → below 20亿 either way)."""
+    low = amount.low if amount.low and amount.low > 0 else None
+    try:
+        at_low = amount_for(rule, low) if low is not None else Decimal(0)
+        at_high = amount_for(rule, amount.high)
+    except (CalculationError, AmountError):
+        raise _AskBack(amount.problem)
+    if low is None and at_high != 0:
+        raise _AskBack(amount.problem)
+    if at_low != at_high:
+        raise _AskBack(amount.problem)
+    probe = low if low is not None else amount.high
+    calc = calculate(rule, probe)
+    steps = [f"您说的“{amount.text}”不是确切金额，但其中任何金额按原文结果都相同，下面按{fmt_wan(probe)}演示",
+             *calc.steps]
+    calc = Calculation(calc.rule_id, calc.inputs, calc.amount_yuan, steps)
+    lead = f"{result_line(rule, calc, amount.text)}。“{amount.text}”范围内的任何金额，结果都一样。"
+    return Routed(rule, calc, _claim_prefix(calc, claimed) + lead, verdict=_verdict(calc, claimed), notes=notes)
+
+
+def _verdict(calc: Calculation, claimed: Decimal | None) -> str | None:
+    if claimed is None:
+        return None
+    return "可以" if claimed <= calc.amount_yuan else "不能"
+
+
+def _claim_prefix(calc: Calculation, claimed: Decimal | None) -> str:
+    return "" if claimed is None else ("可以。" if claimed <= calc.amount_yuan else "不能。")
+
+
+def _lead(rule: Rule, calc: Calculation, claimed: Decimal | None, full: bool = False) -> str:
+    lead = result_line(rule, calc) + "。"
     if claimed is not None:
-        lead = (f"{'可以' if claimed <= amount else '不能'}。" + lead)
+        lead = _claim_prefix(calc, claimed) + lead
+        if claimed > calc.amount_yuan:
+            lead = lead[:-1] + f"，少于您问的{fmt_wan(claimed)}{'，不能全额报销' if full else ''}。"
     return lead

@@ -1,27 +1,45 @@
-"""Money amounts as people write them: 300万元, 1.5亿, 两千万, 3,000,000元, ６０万, 21.3亿."""
+"""Money amounts as people write them — the one reader behind chat, hotline, the calculator tab,
+政策体检 and the API, so they can never disagree.
+
+`read_amounts(text)` finds every amount: Arabic with 万/亿/千/百 and their mixtures (5百万, 1百5十万,
+3亿5000万, 15万5), letter units where the words around are about money (450w, 80k), 22个亿, Chinese
+numerals, financial capitals (壹佰万元整), full-width digits, comma and space groups, yuan marks
+(人民币, RMB, ¥, 元). Each Amount carries its value in yuan, its span and words as written, and a
+`problem` — a Chinese question back — when it cannot be read for sure: another currency, a
+negative, a range (3到5万), a vague figure (几十万, 50多万), a bound (不到50万), two alternatives, a
+form with two usual readings (3亿5000). A range, vague figure or bound also carries the lowest and
+highest values its words allow, so a calculator can still answer when every value between gives
+the same result. An approximate figure (大概50万, 50万左右) is usable: the caller's own estimate.
+
+The words around numbers are data (corpus/amounts.toml); numerals are in numerals.py.
+"""
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 
-from assistant.understand.numerals import DIGITS
+from assistant.settings import PROJECT_ROOT
+from assistant.understand.numerals import (BIG_UNITS, NUMERAL_DIGITS, POINT, SMALL_UNITS, ZEROS, AmbiguousNumeral,
+                                           NumeralError, SpanNumeral, numeral_value, tokens)
 
 UNITS = {"亿": Decimal(10) ** 8, "万": Decimal(10) ** 4, "千": Decimal(1000), "百": Decimal(100)}
 MAX_YUAN = Decimal(10) ** 13  # 十万亿元: beyond any enterprise figure; larger input is a typo
-_CN = "零〇一二两三四五六七八九十百千万亿"
-_ARABIC = r"\d[\d,]*(?:\.\d+)?"
-_UNIT = r"万亿|亿万|亿|万|千|百"
-# A number as people write it: 300万元, 1.5亿, 1万5000元, 3亿5000万, 9万亿, 两千万, 一亿五千万,
-# with an optional sign in front (to refuse it) and 元/块 after.
-_AMOUNT = re.compile(
-    rf"(?P<sign>(?<!\d)[-−－](?=\d)|负\s*)?"
-    rf"(?P<num>(?:{_ARABIC}\s*(?:{_UNIT})?)+|[{_CN}]+)\s*(?P<unit>元|块钱|块)?")
-_PIECE = re.compile(rf"(?P<n>{_ARABIC})\s*(?P<u>{_UNIT})?")
+WORDS_PATH = PROJECT_ROOT / "corpus" / "amounts.toml"
+
+_NUMERAL_CHARS = "".join(NUMERAL_DIGITS) + ZEROS + "".join(SMALL_UNITS) + "".join(BIG_UNITS)
+_UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
+_SPACES = " \u00a0\u2009\u202f\u3000\t"
+_YEAR_LIKE = re.compile(r"(19|20)\d\d")
 _EXPONENT = re.compile(r"[eE][+-]?\d")
-# Figures that are not money.
-_NOT_MONEY = re.compile(r"\s*(%|％|年|月|日|号|条|项|名|家|个|层|次|倍|岁|人|天|小时|分钟|亩|平方|米|吨|件|届|期|批|类|级|款)")
+
+# Kinds of Amount. Only "exact" and "approximate" carry a usable value.
+EXACT, APPROXIMATE, RANGE, VAGUE, BOUND, ALTERNATIVE = "exact", "approximate", "range", "vague", "bound", "alternative"
+NEGATIVE, CURRENCY, UNREADABLE = "negative", "currency", "unreadable"
 
 
 class AmountError(ValueError):
@@ -29,105 +47,494 @@ class AmountError(ValueError):
 
 
 @dataclass(frozen=True)
-class Mention:
-    yuan: Decimal
-    start: int
+class Amount:
+    """One amount in a text. `yuan` is None when the words give no single value (a range, a
+    vague figure); `problem` is the question to ask back when the amount cannot be used."""
+
+    yuan: Decimal | None
+    start: int  # span in the text as given (before any normalisation)
     end: int
-    text: str
+    text: str  # the words as written, marks included: "5百万", "80万元人民币", "大概50万"
+    problem: str | None = None
+    kind: str = EXACT
+    low: Decimal | None = None  # the least value the words allow (ranges, vague figures, bounds)
+    high: Decimal | None = None  # the most (exclusive for vague figures); None: no upper limit
+    parts: tuple["Amount", ...] = ()  # a range's or alternative's two figures
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None and self.yuan is not None
 
 
-def _cn_number(s: str) -> Decimal:
-    """两千万 → 20000000, 一亿五千万 → 150000000, 三十 → 30, 九万亿 → 9000000000000."""
-    total, section, digit = Decimal(0), Decimal(0), Decimal(0)
-    if len(s) >= 3 and s[-1] in DIGITS and s[-2] in "万亿" and s[-1] not in "零〇":
-        # 一亿二 = 1.2亿, 三万五 = 3.5万: a last digit right after 万/亿 is said for the next unit down.
-        return _cn_number(s[:-1]) + Decimal(DIGITS[s[-1]]) * UNITS[s[-2]] / 10
-    for ch in s:
-        if ch in DIGITS:
-            digit = Decimal(DIGITS[ch])
-        elif ch in "十百千":
-            section += (digit or Decimal(1)) * {"十": 10, "百": 100, "千": 1000}[ch]
-            digit = Decimal(0)
-        elif ch in "万亿":
-            section += digit
-            total = (total + section) * UNITS[ch] if ch == "亿" else total + section * UNITS[ch]
-            section, digit = Decimal(0), Decimal(0)
-    return total + section + digit
+Mention = Amount  # the name callers used before the reader had problems and kinds
 
 
-def _unit_value(unit: str | None) -> Decimal:
-    value = Decimal(1)
-    for ch in unit or "":
-        value *= UNITS[ch]
-    return value
+# ---- the words (corpus/amounts.toml) --------------------------------------------------------------
+def _longest_first(phrases) -> tuple[str, ...]:
+    return tuple(sorted(set(phrases), key=lambda p: (-len(p), p)))
 
 
-def _arabic(body: str) -> Decimal:
-    """'1万5000' → 15000, '3亿5000万' → 350000000, '9万亿' → 9e12, '1万5' → 15000 (spoken)."""
-    pieces = list(_PIECE.finditer(body))
-    total, last_unit = Decimal(0), None
-    for i, p in enumerate(pieces):
-        try:
-            number = Decimal(p.group("n").replace(",", ""))
-        except InvalidOperation as exc:
-            raise AmountError(f"无法识别金额“{body}”") from exc
-        unit = _unit_value(p.group("u"))
-        if p.group("u") is None and last_unit is not None and i == len(pieces) - 1 \
-                and len(p.group("n")) == 1:
-            unit = last_unit / 10  # 1万5 = 1.5万, 3亿5 = 3.5亿: the next digit down, as said
-        elif last_unit is not None and unit >= last_unit:
-            raise AmountError(f"无法识别金额“{body}”：单位顺序不对")
-        total += number * unit
-        last_unit = unit if p.group("u") else last_unit
-    return total
+@dataclass(frozen=True)
+class AmountWords:
+    data: dict
+    letter_units: dict[str, str]
+    core: re.Pattern
+
+    @classmethod
+    def load(cls, path: Path = WORDS_PATH) -> "AmountWords":
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        letters = dict(data["letter_units"]["values"])
+        counted = "".join(re.escape(c) for c in data["counted"]["any"])
+        big = "".join(BIG_UNITS) + "".join(k for k, v in letters.items() if v.endswith("万"))
+        numerals = re.escape(_NUMERAL_CHARS)
+        arabic = (r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+(?![\d])(?:\.\d+)?"
+                  r"|\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.])|\d+(?:\.\d+)?)")
+        core = re.compile(
+            rf"(?:{arabic}(?:[ \u00a0](?=[{re.escape(_UNIT_CHARS)}]))?"
+            rf"|[{numerals}]"
+            rf"|(?<=[{numerals}]){POINT}(?=[{re.escape(''.join(NUMERAL_DIGITS))}])"
+            rf"|[{counted}](?=\s?[{re.escape(big)}])"
+            rf"|(?<=[\d{counted}])[{re.escape(''.join(letters))}](?![A-Za-z]))+")
+        return cls(data, letters, core)
+
+    def phrases(self, concept: str, where: str) -> tuple[str, ...]:
+        value = self.data[concept].get(where, ())
+        return _longest_first(value if isinstance(value, list) else list(value))
+
+    def ending_at(self, concept: str, text: str, i: int, where: str = "before") -> tuple[str, int] | None:
+        """The longest phrase of the concept that ends at i (spaces before i skipped): (phrase, start)."""
+        j = i
+        while j > 0 and text[j - 1] in _SPACES:
+            j -= 1
+        for p in self.phrases(concept, where):
+            if text.endswith(p, 0, j):
+                return p, j - len(p)
+        return None
+
+    def starting_at(self, concept: str, text: str, i: int, where: str = "after") -> tuple[str, int] | None:
+        """The longest phrase of the concept that starts at i (spaces skipped): (phrase, end)."""
+        j = i
+        while j < len(text) and text[j] in _SPACES:
+            j += 1
+        for p in self.phrases(concept, where):
+            if text.startswith(p, j):
+                return p, j + len(p)
+        return None
+
+    def anywhere(self, concept: str, text: str, where: str = "any") -> str | None:
+        return next((p for p in self.phrases(concept, where) if p in text), None)
 
 
-def _value(num: str, unit: str | None = None) -> Decimal:
-    return _arabic(num) if num[0].isdigit() else _cn_number(num)
+@cache
+def amount_words() -> AmountWords:
+    return AmountWords.load()
 
 
-def find_amounts(text: str) -> list[Mention]:
-    """Every money amount in a question, in order. Percentages, years and counts are skipped.
-    A negative amount or one in exponent notation is an AmountError, never a silent misreading."""
-    text = unicodedata.normalize("NFKC", text)
+# ---- normalisation ---------------------------------------------------------------------------------
+def normalize(text: str) -> str:
+    """Full-width digits, letters and signs as ASCII, one character for one, so spans stay the
+    caller's. The Chinese comma stays a comma of the sentence (15万5，补多少), except between
+    full-width digit groups (１，５００，０００)."""
     out = []
-    for m in _AMOUNT.finditer(text):
-        num, unit = m.group("num").strip(), m.group("unit")
-        has_magnitude = bool(re.search(_UNIT, num))
-        if num[0].isdigit() and _EXPONENT.match(text, m.end("num")):
-            raise AmountError(f"无法识别金额“{text[m.start('num'):m.end('num') + 6]}”，请写成如 120万元 这样的金额")
-        if not num[0].isdigit() and not unit and not any(c in num for c in "万亿"):
-            continue  # a bare Chinese numeral (一个, 十大) is not money
-        if not num[0].isdigit() and len(num) == 1 and unit in (None, "元", "块", "块钱"):
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch)
+        if ch == "，":
+            left, right = text[i - 1:i], text[i + 1:i + 2]
+            out.append("," if left and right and "０" <= left <= "９" and "０" <= right <= "９" else ch)
+        elif ch in "−－":
+            out.append("-")
+        elif len(n) == 1 and (n.isascii() and (n.isalnum() or n in ".%$-~")):
+            out.append(n)
+        elif ch in "\u00a0\u2009\u202f\u3000":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# ---- reading one number and its words ------------------------------------------------------------
+@dataclass
+class _Piece:
+    start: int  # the span with its words (sign, marks, approximations)
+    end: int
+    core_start: int
+    core_end: int
+    core: str
+    money: bool = False
+    value: Decimal | None = None
+    kind: str = EXACT
+    problem_detail: str = ""
+    low: Decimal | None = None
+    high: Decimal | None = None
+    unit_suffix: str = ""  # the units closing the core (5万 → 万, 5千万 → 千万): a range's bare start borrows them
+    marked: bool = False  # a yuan mark or a unit says it is money
+    fraction: Decimal = Decimal(0)  # 角 and 分 after 元
+
+
+def _unit_suffix(core: str, letters: dict[str, str]) -> str:
+    i = len(core)
+    while i > 0 and (core[i - 1] in _UNIT_CHARS or core[i - 1] in letters):
+        i -= 1
+    suffix = core[i:]
+    return "".join(letters.get(c, c) for c in suffix)
+
+
+def _has_digit(core: str) -> bool:
+    return any(c.isdigit() or c in NUMERAL_DIGITS for c in core)
+
+
+def _plain(d: Decimal) -> Decimal:
+    """5000000, not 5E+6; 1.5, not 1.50."""
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
+
+
+def _value(core: str, letters: dict[str, str]) -> Decimal:
+    return _plain(numeral_value(tokens(core, letters)))
+
+
+def _worth(core: str, letters: dict[str, str]) -> Decimal:
+    try:
+        return _value(core, letters)
+    except (NumeralError, InvalidOperation):
+        return Decimal(0)
+
+
+def _increment(core: str, letters: dict[str, str]) -> Decimal:
+    """How far '多' reaches past a figure: 50多万 → 10万, 5万多 → 1万, 十多万 → 10万."""
+    suffix = _unit_suffix(core, letters)
+    number = core[:len(core) - len(suffix)] if suffix else core
+    unit = _value("1" + suffix, {}) if suffix else Decimal(1)
+    if not number:
+        return unit
+    value = _value(number, letters)
+    if value != value.to_integral_value():
+        return unit
+    digits = str(int(value))
+    trailing = len(digits) - len(digits.rstrip("0"))
+    if suffix and len(digits) == 1 and number[-1:].isdigit() and core.endswith(suffix) and not trailing:
+        return unit  # 5万多: past 5万 by less than 1万
+    return Decimal(10) ** trailing * unit
+
+
+def _fractions(w: AmountWords, norm: str, pos: int) -> tuple[int, Decimal]:
+    """角 and 分 after 元 (壹万零伍元伍角, as cheques and cn2an's rmb mode write them)."""
+    extra = Decimal(0)
+    for unit, size in w.data["yuan"]["fractions"].items():
+        if norm[pos:pos + 1] in ZEROS and not extra and norm[pos + 2:pos + 3] in w.data["yuan"]["fractions"]:
+            pos += 1  # 壹元零壹分: no 角
+        if pos + 1 < len(norm) and norm[pos] in NUMERAL_DIGITS and norm[pos + 1] == unit:
+            extra += NUMERAL_DIGITS[norm[pos]] * Decimal(size)
+            pos += 2
+        elif pos + 1 < len(norm) and norm[pos].isdigit() and norm[pos + 1] == unit:
+            extra += int(norm[pos]) * Decimal(size)
+            pos += 2
+    if extra:
+        found = w.starting_at("yuan", norm, pos, "closing")
+        pos = found[1] if found else pos
+    return pos, extra
+
+
+def _letter_money(w: AmountWords, norm: str, start: int, end: int) -> bool:
+    """A letter unit counts where the words just before it, in its clause, are about money,
+    or a yuan mark follows."""
+    window = norm[max(0, start - 10):start]
+    for stop in "，。；！？,;!?\n":
+        window = window.rsplit(stop, 1)[-1]
+    return bool(w.anywhere("money_context", window) or w.starting_at("yuan", norm, end))
+
+
+def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece | None:
+    core = norm[s:e].rstrip(_SPACES)
+    e = s + len(core)
+    letters = w.letter_units
+    piece = _Piece(s, e, s, e, core)
+    if any(c in letters for c in core) and not form and not _letter_money(w, norm, s, e):
+        return None  # 3M公司, 4K电视, 350W的电机
+    if (core[0] in _UNIT_CHARS and core[0] not in "十拾") or core[0] in w.data["counted"]["any"]:
+        if not (w.ending_at("vague", norm, s) or norm[e:e + 1] in w.data["vague"]["inside"]):
+            return None  # 千亿畅融, 万一: a unit word, not a number
+        core = piece.core = "一" + core  # 上百万, 几个亿, 百来万: from one of that unit up
+    if not _has_digit(core) and core[0] not in "十拾":
+        return None
+    piece.unit_suffix = _unit_suffix(core, letters)
+    has_big = any(c in BIG_UNITS or c in letters for c in core)  # a letter unit passed the money test
+    pos = e
+    # Vague inside (50多万, 十几万): the figure runs on through the units after the word.
+    inside = norm[pos:pos + 1]
+    if inside and inside in w.data["vague"]["inside"]:
+        j = pos + 1
+        while j < len(norm) and (norm[j] in _UNIT_CHARS or norm[j] in letters):
+            j += 1
+        units = norm[pos + 1:j]
+        if units or w.starting_at("yuan", norm, pos + 1):
+            try:
+                if inside == "几":
+                    piece.low = _value(core + "一" + units, letters)
+                    step = _value(core + "二" + units, letters) - piece.low
+                    piece.high = piece.low + 9 * step
+                else:
+                    piece.low = _value(core + units, letters)
+                    piece.high = piece.low + _increment(core, letters) * (_value("1" + units, {}) if units else 1)
+            except NumeralError:
+                pass
+            piece.kind, piece.money, piece.marked = VAGUE, True, True
+            has_big = has_big or any(c in BIG_UNITS for c in units)
+            pos = j
+            piece.unit_suffix = units or piece.unit_suffix
+    # After the number: another currency, a yuan mark, an approximation, a bound.
+    foreign = w.starting_at("foreign", norm, pos)
+    if foreign:
+        piece.kind, pos, piece.money, piece.marked = CURRENCY, foreign[1], True, True
+        piece.problem_detail = foreign[0]
+    else:
+        yuan = w.starting_at("yuan", norm, pos)
+        if yuan:
+            pos, piece.money, piece.marked = yuan[1], True, True
+            pos, piece.fraction = _fractions(w, norm, pos)
+    not_money_after = (not piece.marked and pos == e
+                       and (w.starting_at("not_money_after", norm, pos)
+                            or (pos < len(norm) and norm[pos].isascii() and norm[pos].isalpha()
+                                and not _EXPONENT.match(norm, pos))))
+    for concept, kind in (("approximate", APPROXIMATE), ("bound_upper", BOUND), ("bound_lower", BOUND),
+                          ("vague", VAGUE)):
+        if piece.kind not in (EXACT,) or not_money_after:
+            break
+        found = w.starting_at(concept, norm, pos)
+        if found and not (concept == "vague" and found[0] == "多" and norm[found[1]:found[1] + 1] in ("少", "了")):
+            piece.kind, pos = kind, found[1]
+            piece.problem_detail = concept
+    piece.end = pos
+    # Before the number: a yuan or currency mark, a sign, an approximation, a bound, vagueness.
+    start = s
+    for _ in range(3):
+        moved = False
+        for concept in ("foreign", "yuan", "negative", "approximate", "bound_upper", "bound_lower", "vague",
+                        "not_money_before"):
+            found = w.ending_at(concept, norm, start)
+            if not found:
+                continue
+            phrase, at = found
+            if concept == "negative" and phrase == "-" and at > 0 and (norm[at - 1].isdigit() or norm[at - 1] in _NUMERAL_CHARS
+                                                                   or norm[at - 1] in letters):
+                continue  # 3-5万: a range, not a sign
+            if concept == "not_money_before":
+                return None
+            if concept == "foreign":
+                piece.kind, piece.money, piece.marked, piece.problem_detail = CURRENCY, True, True, phrase
+            elif concept == "yuan":
+                piece.money = piece.marked = True
+            elif concept == "negative" and piece.kind != CURRENCY:
+                piece.kind = NEGATIVE
+            elif piece.kind == EXACT:
+                piece.kind = {"approximate": APPROXIMATE, "vague": VAGUE}.get(concept, BOUND)
+                piece.problem_detail = concept
+            else:
+                continue
+            start, moved = at, True
+            break
+        if not moved:
+            break
+    piece.start = start
+    # Is it money at all?
+    if not_money_after and piece.kind in (EXACT, NEGATIVE):
+        return None
+    arabic_digits = re.sub(r"[^\d.]", "", core).split(".")[0]
+    if form or has_big or piece.marked or piece.kind == CURRENCY:
+        piece.money = True
+    elif core.isascii() and len(arabic_digits) >= 4 and not (len(core) == 4 and _YEAR_LIKE.fullmatch(core)):
+        piece.money = True  # a bare 500000; a bare 2023 is a year
+    elif core[0].isdigit() and not core.isascii() and _worth(core, letters) >= 1000:
+        piece.money = True  # 2千5, 1千5百: Arabic with 千/百, like a bare 4-digit number
+    elif piece.kind in (VAGUE, BOUND, APPROXIMATE) and (has_big or piece.marked):
+        piece.money = True
+    # Its value.
+    if core[0].isdigit() and _EXPONENT.match(norm, e):
+        piece.kind, piece.money = UNREADABLE, True
+        piece.end = _EXPONENT.match(norm, e).end()
+        while piece.end < len(norm) and norm[piece.end].isdigit():
+            piece.end += 1
+        piece.problem_detail = "exponent"
+        return piece
+    try:
+        piece.value = _value(core, letters) + piece.fraction
+    except SpanNumeral as span:
+        piece.kind, piece.low, piece.high = VAGUE, span.low, span.high
+    except AmbiguousNumeral:
+        piece.kind, piece.problem_detail = UNREADABLE, "ambiguous"
+    except NumeralError as exc:
+        piece.kind, piece.problem_detail = UNREADABLE, exc.reason
+    except InvalidOperation:
+        piece.kind, piece.problem_detail = UNREADABLE, "invalid"
+    if piece.kind == VAGUE and piece.low is None and piece.value is not None:
+        piece.low, piece.high = _vague_span(w, norm, piece, letters)
+    if piece.kind == BOUND and piece.value is not None:
+        upper = piece.problem_detail == "bound_upper"
+        piece.low, piece.high = (Decimal(0), piece.value) if upper else (piece.value, None)
+    if piece.value is not None and piece.value > MAX_YUAN and piece.kind in (EXACT, APPROXIMATE):
+        piece.kind, piece.problem_detail = UNREADABLE, "too_large"
+    return piece
+
+
+def _vague_span(w: AmountWords, norm: str, piece: _Piece, letters) -> tuple[Decimal | None, Decimal | None]:
+    """几十万 → 10万 up to 100万; 上百万 → 100万 and up; 50万出头 → 50万 up to 60万."""
+    before = w.ending_at("vague", norm, piece.core_start)
+    core = piece.core
+    try:
+        if before and before[0].endswith("几") or before and before[0] == "数":
+            # 几十万: the digit before 十 is unknown, 1 to 9
+            low = _value("一" + core if core[0] in "十拾" else core, letters)
+            return low, low * 10
+        if before:  # 上百万, 上万
+            return piece.value, None
+        return piece.value, piece.value + _increment(core, letters)
+    except NumeralError:
+        return None, None
+
+
+# ---- the problem, asked back ---------------------------------------------------------------------
+def _problem(kind: str, text: str, detail: str = "") -> str | None:
+    quoted = f"“{text.strip()}”"
+    if kind == CURRENCY:
+        return f"{quoted}是外币金额，本政策的金额按人民币计算，不做换算：请问折合人民币是多少元？"
+    if kind == NEGATIVE:
+        return f"{quoted}是负数，金额不能为负数：请确认实际金额是多少？"
+    if kind == RANGE:
+        return f"{quoted}是一个范围，不是确切金额：请问确切金额是多少？"
+    if kind == ALTERNATIVE:
+        return f"{quoted}给了不止一个金额：请问是哪一个？"
+    if kind == VAGUE:
+        return f"{quoted}不是确切金额：请问具体是多少？"
+    if kind == BOUND:
+        return f"{quoted}只说了上限或下限，不是确切金额：请问具体是多少？"
+    if kind == UNREADABLE:
+        if detail == "too_large":
+            return f"金额{quoted}过大（超过十万亿元），请检查单位是否有误"
+        if detail == "ambiguous":
+            return f"{quoted}有两种常见读法（“…亿…万元”或“…亿零…元”）：请问具体是多少？"
+        return f"无法识别金额{quoted}：请用数字加“万元”或“亿元”写明，具体是多少？"
+    return None
+
+
+def _amount(text: str, p: _Piece, kind: str | None = None, parts: tuple[Amount, ...] = ()) -> Amount:
+    kind = kind or p.kind
+    written = text[p.start:p.end]
+    usable = kind in (EXACT, APPROXIMATE)
+    return Amount(p.value if usable else None, p.start, p.end, written,
+                  None if usable else _problem(kind, written, p.problem_detail), kind, p.low, p.high, parts)
+
+
+# ---- the reader -----------------------------------------------------------------------------------
+def read_amounts(text: str, *, form: bool = False) -> list[Amount]:
+    """Every money amount in a text, in order, each with its value in yuan or the question to ask
+    back. form: the text is one form field, where a bare number (900) or numeral is an amount."""
+    text = str(text or "")
+    norm = normalize(text)
+    w = amount_words()
+    cores = [(m.start(), m.end()) for m in w.core.finditer(norm)]
+    pieces: list[_Piece | None] = []
+    consumed = 0
+    for s, e in cores:
+        if s < consumed:
+            pieces.append(None)
             continue
-        if _NOT_MONEY.match(text, m.end("num")) and not unit and not has_magnitude:
+        p = _read_piece(w, norm, s, e, form)
+        pieces.append(p)
+        if p is not None:
+            consumed = p.end
+    out: list[Amount] = []
+    i = 0
+    while i < len(pieces):
+        p = pieces[i]
+        if p is None:
+            i += 1
             continue
-        if num[0].isdigit() and not unit and not has_magnitude \
-                and len(num.replace(",", "").split(".")[0]) < 4:
-            continue  # "第3条", "前30名": a bare small number is not an amount
-        if m.group("sign"):
-            raise AmountError(f"金额不能为负数（“{m.group(0).strip()}”）")
-        out.append(Mention(_value(num), m.start(), m.end(), m.group(0)))
+        nxt = next((q for q in pieces[i + 1:] if q is not None), None)
+        joined = _joined(w, norm, p, nxt)
+        if joined and (p.money or nxt.money):
+            out.append(_pair(text, w, p, nxt, joined))
+            i = pieces.index(nxt) + 1
+            continue
+        if p.money:
+            out.append(_amount(text, p))
+        i += 1
+    return out
+
+
+def _joined(w: AmountWords, norm: str, p: _Piece, q: _Piece | None) -> str | None:
+    """RANGE or ALTERNATIVE when only a range word (到, -, ~) or 或/还是 stands between p and q."""
+    if q is None or p.kind not in (EXACT, NEGATIVE) or q.kind not in (EXACT, NEGATIVE, CURRENCY):
+        return None
+    between = norm[p.end:q.start].strip(_SPACES)
+    if q.kind == NEGATIVE and not between:
+        between = "-"  # 3-5万: the '-' was read as q's sign
+    if between in w.data["range"]["between"]:
+        return RANGE
+    if between in w.data["alternative"]["between"]:
+        return ALTERNATIVE
+    return None
+
+
+def _pair(text: str, w: AmountWords, p: _Piece, q: _Piece, kind: str) -> Amount:
+    letters = w.letter_units
+    if q.kind == NEGATIVE:  # its '-' was the range's
+        q.kind, q.start = EXACT, q.core_start
+    low, high = p.value, q.value
+    if kind == RANGE and low is not None and not p.unit_suffix and q.unit_suffix:
+        try:  # 3到5万: the first figure borrows the second's unit
+            low = _value(p.core + q.unit_suffix, letters)
+        except NumeralError:
+            low = None
+    a = Amount(low, p.start, p.end, text[p.start:p.end])
+    b = Amount(high, q.start, q.end, text[q.start:q.end])
+    whole = _Piece(p.start, q.end, p.core_start, q.core_end, "", True, None, kind,
+                   low=low if kind == RANGE else None, high=high if kind == RANGE else None)
+    if q.kind == CURRENCY:
+        whole.kind = CURRENCY
+    return _amount(text, whole, whole.kind, (a, b))
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """Every money figure a text states, in order (for splitting asks and checking numbers).
+    An amount that must be refused (another currency, a negative, an unreadable form) is an
+    AmountError; a range or alternative gives both its figures, a bound its figure; a vague
+    figure (几十万) has none."""
+    out = []
+    for a in read_amounts(text):
+        if a.kind in (NEGATIVE, CURRENCY, UNREADABLE):
+            raise AmountError(a.problem)
+        if a.parts:
+            out.extend(p for p in a.parts if p.yuan is not None)
+        elif a.yuan is not None:
+            out.append(a)
+        elif a.kind == BOUND and (a.high or a.low):
+            out.append(Amount(a.high if a.high is not None else a.low, a.start, a.end, a.text))
     return out
 
 
 def parse_amount(text: str, field: str = "金额") -> Decimal:
     """One amount from a form field; a clear Chinese message when it is not a usable amount.
-    The same reading as find_amounts, so the chat, the calculator tab and 政策体检 agree."""
-    raw = unicodedata.normalize("NFKC", str(text or "")).strip().replace("，", ",")
+    The same reader as the chat, so the chat, the calculator tab and 政策体检 agree."""
+    raw = str(text if text is not None else "").strip()
     if not raw:
         raise AmountError(f"请填写{field}")
-    if raw.startswith(("-", "−", "负")):
-        raise AmountError(f"{field}不能为负数")
-    m = _AMOUNT.fullmatch(raw)
-    if m and not _EXPONENT.search(raw):
-        value = _value(m.group("num").strip())
-    else:
-        try:
-            value = Decimal(raw)
-        except InvalidOperation as exc:
-            raise AmountError(f"无法识别{field}“{raw[:20]}”，请填写如 120万元、1.5亿、300000 这样的金额") from exc
-    return check_amount(value, field)
+    plain = normalize(raw).replace(",", "").replace(" ", "")
+    try:
+        value = Decimal(plain)  # 500000, 1.5E+06 from a spreadsheet, NaN
+    except InvalidOperation:
+        value = None
+    if value is not None:
+        if value.is_finite() and value < 0:
+            raise AmountError(f"{field}不能为负数")
+        return check_amount(value, field)
+    amounts = read_amounts(raw, form=True)
+    norm = normalize(raw)
+    rest = "".join(norm[i] for i in range(len(norm)) if not any(a.start <= i < a.end for a in amounts))
+    if len(amounts) != 1 or _has_digit(rest) or any(c.isdigit() for c in rest):
+        raise AmountError(f"无法识别{field}“{raw[:20]}”，请填写如 120万元、1.5亿、300000 这样的金额")
+    a = amounts[0]
+    if a.problem:
+        raise AmountError(a.problem)
+    return check_amount(a.yuan, field)
 
 
 def check_amount(value: Decimal, field: str = "金额") -> Decimal:
@@ -140,9 +547,19 @@ def check_amount(value: Decimal, field: str = "金额") -> Decimal:
     return value
 
 
+# ---- writing amounts ------------------------------------------------------------------------------
 def to_yuan(value: Decimal) -> int:
     """Whole yuan, rounding half up (amounts in the answer dict are whole numbers)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def grouped(value: Decimal | int) -> str:
+    """A figure for reading in steps: 1200000 → '1,200,000', 45001.5 → '45,001.5'."""
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    whole, frac = f"{d.normalize():f}".split(".")
+    return f"{int(whole):,}.{frac}"
 
 
 def fmt_yuan(value: Decimal | int) -> str:
