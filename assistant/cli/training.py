@@ -39,12 +39,59 @@ def _evaluation_documents(root: Path) -> set[str]:
     return {n for n in names if n}
 
 
+def cmd_distil(args, settings: Settings, structure) -> int:
+    """`train-embedder --teacher e5-small`: distil the teacher into a static table (issue #18)."""
+    import jieba
+
+    from assistant.cli.common import ProgressBars
+    from assistant.documents.corpus import load_corpus
+    from assistant.store.build import chunk_clause
+    from assistant.training.distill import Budget, DistillConfig, Sources, distil
+    from assistant.training.teacher import TeacherCache, TeacherUnavailable, e5_small
+    from assistant.understand.lexicon import Lexicon
+
+    if args.teacher != "e5-small":
+        print(f"错误：未知的教师模型 {args.teacher}（可用：e5-small）", file=sys.stderr)
+        return 2
+    try:
+        teacher = e5_small()
+    except TeacherUnavailable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    excluded = _evaluation_documents(settings.project_root)
+    texts, targets, regulations, skipped = [], [], [], set()
+    focus = [*(args.focus or []), str(settings.corpus_dir)]
+    for root, is_focus in [*((r, False) for r in args.corpus), *((r, True) for r in focus)]:
+        for c in load_corpus(Path(root), structure).clauses:
+            if not is_focus and any(name in c.doc_title or name == c.doc_id for name in excluded):
+                skipped.add(c.doc_id)  # documents the evaluation sets ask about: not in the pool
+                continue
+            texts.append(c.text)
+            (targets if is_focus else regulations).extend(chunk_clause(c))
+    print(f"训练语料：{len(texts)} 个条款；目标段落 {len(targets)} 个，法规段落 {len(regulations)} 个；"
+          f"评测集涉及的 {len(skipped)} 份文档不参与训练", file=sys.stderr)
+    minutes = args.teacher_minutes * 60
+    cfg = DistillConfig(seed=args.seed, dim=args.dim, epochs=args.epochs,
+                        budget=Budget(words=minutes * 0.4, passages=minutes * 0.3, questions=minutes * 0.3))
+    seg = jieba.Tokenizer()
+    seg.check_initialized()
+    general = {w: f for w, f in seg.FREQ.items() if f > 0}
+    lexicon = Lexicon.load(settings.data_dir / "lexicon.toml")
+    cache = TeacherCache(Path(args.teacher_cache), teacher)
+    info = distil(Sources(texts, targets, regulations), general, seg.lcut, sorted(lexicon.vocabulary()),
+                  cache, Path(args.out), cfg, progress=ProgressBars(min_total=20))
+    print(json.dumps({k: v for k, v in info.items() if k != "history"}, ensure_ascii=False, indent=2), file=sys.stderr)
+    return 0
+
+
 def cmd_train(args) -> int:
     from assistant.documents.corpus import load_corpus
     from assistant.documents.structure import StructureRules
 
     settings = Settings.from_env()
     structure = StructureRules.load(settings.data_dir / "structure.toml")
+    if getattr(args, "teacher", None):
+        return cmd_distil(args, settings, structure)
     if args.method == "ppmi":
         from assistant.training.embedder import train
 

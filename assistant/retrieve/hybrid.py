@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.store.embedders import Embedder
+from assistant.store.embedders import Embedder, query_vector
 from assistant.store.index import Index
 from assistant.models import Hit
 from assistant.understand.tokenize import Segmenter
@@ -68,11 +68,15 @@ class HybridRetriever:
         order = np.argsort(-scores, kind="stable")[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's vector as the embedder reads questions (e5: "query: " prefix)."""
+        return query_vector(self.embedder, text)
+
     def dense(self, text: str, k: int = CANDIDATES, doc_ids: list[str] | None = None) -> list[tuple[int, float]]:
         """Chunk numbers by cosine similarity; chunks of identical text share a vector in Chroma
         and come back together."""
         k = min(k, len(self.index.chunks))
-        vector = self.embedder.embed([text])[0]
+        vector = self.query_vector(text)
         if doc_ids:
             _, rows, vectors = self._subset(doc_ids)
             if len(rows) == 0:
