@@ -239,7 +239,7 @@ def test_every_rendering_of_a_value_reads_the_same(n):
 
 
 # ---- what each amount is for: the role lists' examples ------------------------------------------------
-ROLE_LISTS = ["claim", "list_price", "per_unit", "total", "joins", "restated"]
+ROLE_LISTS = ["claim", "list_price", "per_unit", "total", "part", "joins", "restated"]
 
 
 def _role_cases(kind: str):

@@ -135,7 +135,7 @@ def calculate_items(rule: Rule, items: list[Item], reading: str, why: str = "") 
     say it (the rule's items_reading by default)."""
     values = [check_amount(i.value, rule.input_label or "金额") for i in items]
     total = sum(values, Decimal(0))
-    listed = "、".join(f"{i.label}{fmt_wan(i.value)}" for i in items)
+    listed = "、".join(f"{i.label}{'计' if i.label else ''}{fmt_wan(i.value)}" for i in items)
     steps = [f"按{rule.input_label}{listed}共{len(items)}项计算，合计{fmt_wan(total)}"]
     formula = _formula(rule)
     why = why or rule.get("items_reading", "")
@@ -147,7 +147,7 @@ def calculate_items(rule: Rule, items: list[Item], reading: str, why: str = "") 
         steps.append(f"采用的口径：{(why or '逐项计算后相加').rstrip('。')}")
         for item in items:
             part, more = formula(rule, item.value)
-            steps.append(f"{item.label}{fmt_wan(item.value)}：" + "；".join(more) + f"，得{yuan(part)}")
+            steps.append(f"{item.label}{'计' if item.label else ''}{fmt_wan(item.value)}：" + "；".join(more) + f"，得{yuan(part)}")
             amount += part
         steps.append(f"各项相加{yuan(amount)}")
     return Calculation(rule.id, {rule.input: to_yuan(total)}, to_yuan(amount), steps)

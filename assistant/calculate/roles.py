@@ -1,6 +1,7 @@
 """What each amount of an ask is for, from the words around it (corpus/amounts.toml): the rule's
 input (合同额300万), a claim to check (能拿50万吗, 是给50万对吧), a list price (原价900元), an amount
-per period (每年135元), the total of items (一共30万), or the same amount said again; and what it
+per period (每年135元), the total of items (一共30万), a part of an amount already said (其中30万),
+or the same amount said again; and what it
 measures (spending, financing, revenue) so that 营收2亿 is never summed with a contract.
 Also how many periods an ask names (第2到第4年 → 3)."""
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from assistant.understand.amounts import Amount, AmountWords, amount_words, normalize, read_amounts
 from assistant.understand.numerals import DIGITS, cn_to_int
 
-INPUT, CLAIM, LIST_PRICE, PER_UNIT, TOTAL, RESTATED = "input", "claim", "list_price", "per_unit", "total", "restated"
+INPUT, CLAIM, LIST_PRICE, PER_UNIT, TOTAL, RESTATED, PART = ("input", "claim", "list_price", "per_unit", "total",
+                                                             "restated", "part")
 _CLAUSE_END = "，。；！？,;!?\n"
 
 
@@ -78,6 +80,9 @@ def amount_roles(text: str, amounts: list[Amount] | None = None) -> list[Role]:
         after = w.starting_at("claim", norm, a.end)
         if after or _before(w, "claim", norm, a.start, gaps):
             roles.append(Role(a, CLAIM))
+            continue
+        if prev and w.anywhere("part", seg, "before"):  # 合同额50万，其中软件30万: not another item
+            roles.append(Role(a, PART, quantity))
             continue
         if w.anywhere("list_price", seg, "before"):  # 原价900元, 减缴前每年900元
             roles.append(Role(a, LIST_PRICE, quantity))

@@ -14,8 +14,8 @@ from assistant.understand.amounts import (APPROXIMATE, CURRENCY, NEGATIVE, UNREA
 from assistant.calculate.calculators import (CalculationError, Item, amount_for, both_readings, calculate,
                                              calculate_items, cap_check, industry_fits, not_eligible, num, pct,
                                              per_period, result_line, threshold)
-from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PER_UNIT, RESTATED, TOTAL, Role, amount_roles,
-                                       count_periods)
+from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PART, PER_UNIT, RESTATED, TOTAL, Role,
+                                       amount_roles, count_periods)
 from assistant.models import Calculation
 from assistant.calculate.rules import Rule
 
@@ -107,6 +107,8 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
     others = [r for r in roles if r.role != CLAIM and r not in mine and r.role != RESTATED]
     claims = [r for r in roles if r.role == CLAIM]
     notes = tuple(f"{r.amount.text}不是{rule.input_label}，未计入" for r in others)
+    notes += tuple(f"{r.amount.text}是前面金额的一部分，不另计" for r in mine if r.role == PART)
+    mine = [r for r in mine if r.role != PART]
     if rule.kind == "threshold":
         return _threshold(rule, context, industry, mine)
     ruled_out = _ruled_out(rule, context, industry)
@@ -232,8 +234,9 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
     return items, tuple(notes), None
 
 
-def _within(rule: Rule, item: Item) -> tuple[int, str, str]:
-    """(periods the rule pays, the span as said, what falls outside) for a per-period item."""
+def _within(rule: Rule, item: Item) -> tuple[int, str, str, str]:
+    """(periods the rule pays, the span as said, how it sits in the rule's limit, what falls
+    outside) for a per-period item."""
     spec = rule.get("per_unit")
     _, count, first, last, said = item.label.split(":", 4)
     count = int(count)
@@ -246,11 +249,9 @@ def _within(rule: Rule, item: Item) -> tuple[int, str, str]:
         span = f"第{first}至第{last}{unit}共{count}{unit}" if first != last else f"第{first}{unit}"
     if within and last is not None and last > within:
         paid = max(0, within - first + 1)
-        span += f"，其中{spec.get('within_text')}内{paid}{unit}"
         outside = f"第{max(first, within + 1)}{unit}起不在{spec.get('within_text')}内，不予资助"
-        return paid, span, outside
-    note = f"均在{spec.get('within_text')}内" if within and last is not None else ""
-    return count, span + ("，" + note if note else ""), ""
+        return paid, span, f"其中{spec.get('within_text')}内{paid}{unit}", outside
+    return count, span, f"均在{spec.get('within_text')}内" if within and last is not None else "", ""
 
 
 def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str, ...]]:
@@ -258,14 +259,15 @@ def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str
     per = [i for i in items if i.label.startswith("per:")]
     plain = [i for i in items if not i.label.startswith("per:")]
     if per and not plain and len(per) == 1:
-        periods, span, outside = _within(rule, per[0])
-        calc = per_period(rule, per[0].value, periods, per[0].written, span, outside)
+        periods, span, limit, outside = _within(rule, per[0])
+        calc = per_period(rule, per[0].value, periods, per[0].written, "，".join(filter(None, (span, limit))), outside)
         return calc, "", ()
     if per:  # 授权费3000元，年费每年135元第2至第4年: each per-period item is its product
         expanded = []
         for i in per:
-            periods, span, _ = _within(rule, i)
-            expanded.append(Item(i.value * periods, i.written, f"{span}年费"))
+            periods, span, limit, _ = _within(rule, i)
+            expanded.append(Item(i.value * periods, i.written,
+                                 f"{span}（每{rule.get('per_unit').get('unit', '年')}{fmt_wan(i.value)}，{limit or '全部计入'}）"))
         plain = plain + expanded
     if len(plain) == 1:
         i = plain[0]

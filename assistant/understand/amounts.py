@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -79,6 +79,7 @@ class AmountWords:
     data: dict
     letter_units: dict[str, str]
     core: re.Pattern
+    _sorted: dict = field(default_factory=dict, compare=False, repr=False)  # (concept, where) → phrases
 
     @classmethod
     def load(cls, path: Path = WORDS_PATH) -> "AmountWords":
@@ -98,8 +99,11 @@ class AmountWords:
         return cls(data, letters, core)
 
     def phrases(self, concept: str, where: str) -> tuple[str, ...]:
-        value = self.data[concept].get(where, ())
-        return _longest_first(value if isinstance(value, list) else list(value))
+        key = (concept, where)
+        if key not in self._sorted:
+            value = self.data[concept].get(where, ())
+            self._sorted[key] = _longest_first(value if isinstance(value, list) else list(value))
+        return self._sorted[key]
 
     def ending_at(self, concept: str, text: str, i: int, where: str = "before") -> tuple[str, int] | None:
         """The longest phrase of the concept that ends at i (spaces before i skipped): (phrase, start)."""
