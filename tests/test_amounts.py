@@ -129,7 +129,8 @@ def test_approximate_figures_are_usable_and_marked(text, yuan):
 
 @pytest.mark.parametrize("text", ["前30名", "第3条", "10个园区", "2028年底", "30%", "百分之三十", "3家", "5G",
                                   "3M公司", "十大强企", "千亿畅融", "万一", "一次性奖励", "2023年签的合同", "二零二三年",
-                                  "第2到第4年", "电机功率350W", "5万平方米", "3万人", "1000台设备", "4K电视"])
+                                  "第2到第4年", "电机功率350W", "5万平方米", "3万人", "1000台设备", "4K电视",
+                                  "电话13800138000"])
 def test_not_money(text):
     assert read_amounts(text) == []
 
@@ -239,7 +240,7 @@ def test_every_rendering_of_a_value_reads_the_same(n):
 
 
 # ---- what each amount is for: the role lists' examples ------------------------------------------------
-ROLE_LISTS = ["claim", "list_price", "per_unit", "total", "part", "joins", "restated"]
+ROLE_LISTS = ["claim", "rule_figure", "list_price", "per_unit", "total", "part", "joins", "restated"]
 
 
 def _role_cases(kind: str):

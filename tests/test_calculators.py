@@ -296,3 +296,21 @@ def test_followup_takes_the_rule_from_history_and_the_amount_from_the_question()
 def test_threshold_with_bounds(question, verdict):
     r = routed(question)
     assert r.verdict == verdict and (r.asks_input if verdict is None else not r.asks_input), r.lead
+
+
+@pytest.mark.parametrize("question, amount, says", [
+    ("上云补贴最高30万，我们合同80万能拿多少", 240_000, ""),
+    ("上云补助不超过30万，合同额50万补多少", 150_000, ""),
+    ("上云补贴最高50万，我们合同200万能拿多少", 300_000, "原文规定的上限是30万元"),
+    ("我们注册资本1000万，上云合同50万，能补多少", 150_000, ""),
+    ("上云上平台合同额50万，其中软件30万，能补多少", 150_000, ""),
+    ("联系电话13800138000，上云合同50万，能补多少", 150_000, ""),
+])
+def test_amounts_that_are_not_the_input_are_set_aside(question, amount, says):
+    r = routed(question)
+    assert r.calculation.amount_yuan == amount and says in r.lead, (r.lead, r.calculation)
+
+
+def test_an_amount_that_does_not_say_what_it_is_is_asked_about():
+    r = routed("上云合同10万，还有一个20万，补多少")
+    assert r.asks_input and "20万" in r.lead and r.calculation is None

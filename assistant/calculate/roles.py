@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from assistant.understand.amounts import Amount, AmountWords, amount_words, normalize, read_amounts
 from assistant.understand.numerals import DIGITS, cn_to_int
 
-INPUT, CLAIM, LIST_PRICE, PER_UNIT, TOTAL, RESTATED, PART = ("input", "claim", "list_price", "per_unit", "total",
-                                                             "restated", "part")
+INPUT, CLAIM, LIST_PRICE, PER_UNIT, TOTAL, RESTATED, PART, RULE_FIGURE = (
+    "input", "claim", "list_price", "per_unit", "total", "restated", "part", "rule_figure")
+KINDS = ("spending", "financing", "revenue", "other")
 _CLAUSE_END = "，。；！？,;!?\n"
 
 
@@ -51,7 +52,7 @@ def _per_unit(w: AmountWords, norm: str, i: int, gaps) -> str:
 def _quantity(w: AmountWords, segment: str) -> str:
     """The kind named last in the words before an amount: 营收2亿 → revenue."""
     best, at = "", -1
-    for kind in ("spending", "financing", "revenue"):
+    for kind in KINDS:
         for phrase in w.data["quantity"][kind]:
             pos = segment.rfind(phrase)
             if pos > at:
@@ -77,8 +78,17 @@ def amount_roles(text: str, amounts: list[Amount] | None = None) -> list[Role]:
                 said_again in w.data["restated"]["between"] or said_again[:1] in ("（", "(")):
             roles.append(Role(a, RESTATED, prev.quantity))
             continue
-        after = w.starting_at("claim", norm, a.end)
-        if after or _before(w, "claim", norm, a.start, gaps):
+        if w.starting_at("claim", norm, a.end):  # 能拿最高30万吗
+            roles.append(Role(a, CLAIM))
+            continue
+        figure = w.ending_at("rule_figure", norm, a.start)
+        if figure is None:  # 不超过30万 was read as a bound, its words inside the amount
+            inner = next((p for p in w.phrases("rule_figure", "before") if norm.startswith(p, a.start)), None)
+            figure = (inner, a.start) if inner else None
+        if figure and w.anywhere("rule_figure", norm[clause_start:figure[1]], "grants"):
+            roles.append(Role(a, RULE_FIGURE))  # 补贴最高30万: the rule as the caller heard it
+            continue
+        if _before(w, "claim", norm, a.start, gaps):  # 是给50万, 补贴30万
             roles.append(Role(a, CLAIM))
             continue
         if prev and w.anywhere("part", seg, "before"):  # 合同额50万，其中软件30万: not another item

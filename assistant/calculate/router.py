@@ -14,8 +14,8 @@ from assistant.understand.amounts import (APPROXIMATE, CURRENCY, NEGATIVE, UNREA
 from assistant.calculate.calculators import (CalculationError, Item, amount_for, both_readings, calculate,
                                              calculate_items, cap_check, industry_fits, not_eligible, num, pct,
                                              per_period, result_line, threshold)
-from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PART, PER_UNIT, RESTATED, TOTAL, Role,
-                                       amount_roles, count_periods)
+from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PART, PER_UNIT, RESTATED, RULE_FIGURE, TOTAL,
+                                       Role, amount_roles, count_periods)
 from assistant.models import Calculation
 from assistant.calculate.rules import Rule
 
@@ -103,8 +103,9 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
                 amounts: tuple[Amount, ...]) -> Routed | None:
     roles = amount_roles(question, list(amounts))
     kind = rule.get("input_kind")
-    mine = [r for r in roles if r.role != CLAIM and (not kind or not r.quantity or r.quantity == kind)]
-    others = [r for r in roles if r.role != CLAIM and r not in mine and r.role != RESTATED]
+    counted = [r for r in roles if r.role not in (CLAIM, RULE_FIGURE)]
+    mine = [r for r in counted if not kind or not r.quantity or r.quantity == kind]
+    others = [r for r in counted if r not in mine and r.role != RESTATED]
     claims = [r for r in roles if r.role == CLAIM]
     notes = tuple(f"{r.amount.text}不是{rule.input_label}，未计入" for r in others)
     notes += tuple(f"{r.amount.text}是前面金额的一部分，不另计" for r in mine if r.role == PART)
@@ -139,6 +140,10 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
         return Routed(rule, None, f"请提供{rule.input_label}（金额可写成“万元”或“亿元”），即可为您计算具体金额。",
                       asks_input=True)
     calc, lead_more, notes_more = _compute(rule, items)
+    for r in roles:  # 补贴最高50万: the caller heard the rule wrong; the text says otherwise
+        said = r.amount.yuan if r.amount.yuan is not None else r.amount.high
+        if r.role == RULE_FIGURE and rule.cap_yuan is not None and said is not None and said != rule.cap_yuan:
+            lead_more += f"原文规定的上限是{fmt_wan(rule.cap_yuan)}，不是您说的{r.amount.text}。"
     if notes:  # what was set aside (原价不计, 营收不是合同额) is part of the reading: shown after it
         calc = Calculation(calc.rule_id, calc.inputs, calc.amount_yuan, [calc.steps[0], *notes, *calc.steps[1:]])
     notes += notes_more
@@ -202,6 +207,13 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
             if r.amount.low is not None and len([x for x in mine if x.role != RESTATED]) == 1:
                 return [], (), r.amount  # a range or vague figure alone: maybe the result is the same
             raise _AskBack(r.amount.problem)
+    named = [r for r in mine if r.role in (INPUT, TOTAL) and r.quantity]
+    unnamed = [r for r in mine if r.role in (INPUT, TOTAL) and not r.quantity]
+    if named and unnamed:
+        # 注册资本1000万? 发票80万? An amount that does not say what it is, beside one that
+        # does, is never summed in on a guess.
+        raise _AskBack(f"您提到了{'、'.join(r.amount.text for r in named)}，另外的"
+                       f"{'、'.join('“' + r.amount.text + '”' for r in unnamed)}是什么金额？请问是否也计入{rule.input_label}？")
     inputs = [r for r in mine if r.role == INPUT]
     totals = [r for r in mine if r.role == TOTAL]
     per_unit = [r for r in mine if r.role == PER_UNIT]

@@ -35,6 +35,7 @@ _NUMERAL_CHARS = "".join(NUMERAL_DIGITS) + ZEROS + "".join(SMALL_UNITS) + "".joi
 _UNIT_CHARS = "".join(SMALL_UNITS) + "".join(BIG_UNITS)
 _SPACES = " \u00a0\u2009\u202f\u3000\t"
 _YEAR_LIKE = re.compile(r"(19|20)\d\d")
+_PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
 _EXPONENT = re.compile(r"[eE][+-]?\d")
 
 # Kinds of Amount. Only "exact" and "approximate" carry a usable value.
@@ -345,8 +346,9 @@ def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece
     arabic_digits = re.sub(r"[^\d.]", "", core).split(".")[0]
     if form or has_big or piece.marked or piece.kind == CURRENCY:
         piece.money = True
-    elif core.isascii() and len(arabic_digits) >= 4 and not (len(core) == 4 and _YEAR_LIKE.fullmatch(core)):
-        piece.money = True  # a bare 500000; a bare 2023 is a year
+    elif core.isascii() and len(arabic_digits) >= 4 and not (len(core) == 4 and _YEAR_LIKE.fullmatch(core)) \
+            and not _PHONE.fullmatch(core):
+        piece.money = True  # a bare 500000; a bare 2023 is a year, 13800138000 a phone
     elif core[0].isdigit() and not core.isascii() and _worth(core, letters) >= 1000:
         piece.money = True  # 2千5, 1千5百: Arabic with 千/百, like a bare 4-digit number
     elif piece.kind in (VAGUE, BOUND, APPROXIMATE) and (has_big or piece.marked):
