@@ -249,44 +249,61 @@ def _letter_money(w: AmountWords, norm: str, start: int, end: int) -> bool:
 
 
 def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece | None:
+    """One number and the words around it → a piece, or None when it is not money."""
     core = norm[s:e].rstrip(_SPACES)
     e = s + len(core)
     letters = w.letter_units
-    piece = _Piece(s, e, s, e, core)
     if any(c in letters for c in core) and not form and not _letter_money(w, norm, s, e):
         return None  # 3M公司, 4K电视, 350W的电机
     if (core[0] in _UNIT_CHARS and core[0] not in "十拾") or core[0] in w.data["counted"]["any"]:
         if not (w.ending_at("vague", norm, s) or norm[e:e + 1] in w.data["vague"]["inside"]):
             return None  # 千亿畅融, 万一: a unit word, not a number
-        core = piece.core = "一" + core  # 上百万, 几个亿, 百来万: from one of that unit up
+        core = "一" + core  # 上百万, 几个亿, 百来万: from one of that unit up
     if not _has_digit(core) and core[0] not in "十拾":
         return None
-    piece.unit_suffix = _unit_suffix(core, letters)
+    piece = _Piece(s, e, s, e, core, unit_suffix=_unit_suffix(core, letters))
     has_big = any(c in BIG_UNITS or c in letters for c in core)  # a letter unit passed the money test
-    pos = e
-    # Vague inside (50多万, 十几万): the figure runs on through the units after the word.
+    pos, has_big = _vague_inside(w, norm, piece, e, has_big)
+    pos, bare = _words_after(w, norm, piece, pos, e)
+    piece.end = pos
+    if not _words_before(w, norm, piece):
+        return None  # 第3条
+    if bare and piece.kind in (EXACT, NEGATIVE):
+        return None  # 3万人, 2028年, 30%
+    piece.money = piece.money or _is_money(piece, core, letters, form, has_big)
+    _evaluate(w, norm, piece, core, letters)
+    return piece
+
+
+def _vague_inside(w: AmountWords, norm: str, piece: _Piece, pos: int, has_big: bool) -> tuple[int, bool]:
+    """50多万, 十几万: the figure runs on through the units after the vague word."""
     inside = norm[pos:pos + 1]
-    if inside and inside in w.data["vague"]["inside"]:
-        j = pos + 1
-        while j < len(norm) and (norm[j] in _UNIT_CHARS or norm[j] in letters):
-            j += 1
-        units = norm[pos + 1:j]
-        if units or w.starting_at("yuan", norm, pos + 1):
-            try:
-                if inside == "几":
-                    piece.low = _value(core + "一" + units, letters)
-                    step = _value(core + "二" + units, letters) - piece.low
-                    piece.high = piece.low + 9 * step
-                else:
-                    piece.low = _value(core + units, letters)
-                    piece.high = piece.low + _increment(core, letters) * (_value("1" + units, {}) if units else 1)
-            except NumeralError:
-                pass
-            piece.kind, piece.money, piece.marked = VAGUE, True, True
-            has_big = has_big or any(c in BIG_UNITS for c in units)
-            pos = j
-            piece.unit_suffix = units or piece.unit_suffix
-    # After the number: another currency, a yuan mark, an approximation, a bound.
+    if not inside or inside not in w.data["vague"]["inside"]:
+        return pos, has_big
+    letters, core = w.letter_units, piece.core
+    j = pos + 1
+    while j < len(norm) and (norm[j] in _UNIT_CHARS or norm[j] in letters):
+        j += 1
+    units = norm[pos + 1:j]
+    if not units and not w.starting_at("yuan", norm, pos + 1):
+        return pos, has_big
+    try:
+        if inside in w.data["vague"]["digit"]:  # 十几万: the unknown digit is 1 to 9
+            piece.low = _value(core + "一" + units, letters)
+            piece.high = piece.low + 9 * (_value(core + "二" + units, letters) - piece.low)
+        else:  # 50多万: past 50万, short of 60万
+            piece.low = _value(core + units, letters)
+            piece.high = piece.low + _increment(core, letters) * (_value("1" + units, {}) if units else 1)
+    except NumeralError:
+        pass
+    piece.kind, piece.money, piece.marked = VAGUE, True, True
+    piece.unit_suffix = units or piece.unit_suffix
+    return j, has_big or any(c in BIG_UNITS for c in units)
+
+
+def _words_after(w: AmountWords, norm: str, piece: _Piece, pos: int, e: int) -> tuple[int, bool]:
+    """Another currency, a yuan mark (and 角分), an approximation, a bound, vagueness after the
+    number. Returns the end and whether a word after says it is not money (3万人, 30%)."""
     foreign = w.starting_at("foreign", norm, pos)
     if foreign:
         piece.kind, pos, piece.money, piece.marked = CURRENCY, foreign[1], True, True
@@ -296,21 +313,25 @@ def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece
         if yuan:
             pos, piece.money, piece.marked = yuan[1], True, True
             pos, piece.fraction = _fractions(w, norm, pos)
-    not_money_after = (not piece.marked and pos == e
-                       and (w.starting_at("not_money_after", norm, pos)
-                            or (pos < len(norm) and norm[pos].isascii() and norm[pos].isalpha()
-                                and not _EXPONENT.match(norm, pos))))
+    bare = (not piece.marked and pos == e
+            and bool(w.starting_at("not_money_after", norm, pos)
+                     or (pos < len(norm) and norm[pos].isascii() and norm[pos].isalpha()
+                         and not _EXPONENT.match(norm, pos))))
+    if piece.kind != EXACT or bare:
+        return pos, bare
     for concept, kind in (("approximate", APPROXIMATE), ("bound_upper", BOUND), ("bound_lower", BOUND),
                           ("vague", VAGUE)):
-        if piece.kind not in (EXACT,) or not_money_after:
-            break
         found = w.starting_at(concept, norm, pos)
-        if found and not (concept == "vague" and found[0] == "多" and norm[found[1]:found[1] + 1] in ("少", "了")):
-            piece.kind, pos = kind, found[1]
-            piece.problem_detail = concept
-    piece.end = pos
-    # Before the number: a yuan or currency mark, a sign, an approximation, a bound, vagueness.
-    start = s
+        if found and not (concept == "vague" and w.starting_at("vague", norm, pos, "not_after")):
+            piece.kind, piece.problem_detail = kind, concept
+            return found[1], bare
+    return pos, bare
+
+
+def _words_before(w: AmountWords, norm: str, piece: _Piece) -> bool:
+    """A yuan or currency mark, a sign, an approximation, a bound, vagueness before the number
+    (up to three of them: 大概人民币50万). False when an ordinal says it is not money (第3条)."""
+    start, letters = piece.core_start, w.letter_units
     for _ in range(3):
         moved = False
         for concept in ("foreign", "yuan", "negative", "approximate", "bound_upper", "bound_lower", "vague",
@@ -319,11 +340,11 @@ def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece
             if not found:
                 continue
             phrase, at = found
-            if concept == "negative" and phrase == "-" and at > 0 and (norm[at - 1].isdigit() or norm[at - 1] in _NUMERAL_CHARS
-                                                                   or norm[at - 1] in letters):
+            if concept == "negative" and phrase == "-" and at > 0 and (
+                    norm[at - 1].isdigit() or norm[at - 1] in _NUMERAL_CHARS or norm[at - 1] in letters):
                 continue  # 3-5万: a range, not a sign
             if concept == "not_money_before":
-                return None
+                return False
             if concept == "foreign":
                 piece.kind, piece.money, piece.marked, piece.problem_detail = CURRENCY, True, True, phrase
             elif concept == "yuan":
@@ -340,27 +361,30 @@ def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece
         if not moved:
             break
     piece.start = start
-    # Is it money at all?
-    if not_money_after and piece.kind in (EXACT, NEGATIVE):
-        return None
-    arabic_digits = re.sub(r"[^\d.]", "", core).split(".")[0]
+    return True
+
+
+def _is_money(piece: _Piece, core: str, letters, form: bool, has_big: bool) -> bool:
+    """Money when a unit (万, 亿, w) or a mark says so, or in a form field; a bare number only
+    from four digits up, and not a year (2023) or a phone number."""
     if form or has_big or piece.marked or piece.kind == CURRENCY:
-        piece.money = True
-    elif core.isascii() and len(arabic_digits) >= 4 and not (len(core) == 4 and _YEAR_LIKE.fullmatch(core)) \
-            and not _PHONE.fullmatch(core):
-        piece.money = True  # a bare 500000; a bare 2023 is a year, 13800138000 a phone
-    elif core[0].isdigit() and not core.isascii() and _worth(core, letters) >= 1000:
-        piece.money = True  # 2千5, 1千5百: Arabic with 千/百, like a bare 4-digit number
-    elif piece.kind in (VAGUE, BOUND, APPROXIMATE) and (has_big or piece.marked):
-        piece.money = True
-    # Its value.
-    if core[0].isdigit() and _EXPONENT.match(norm, e):
-        piece.kind, piece.money = UNREADABLE, True
-        piece.end = _EXPONENT.match(norm, e).end()
+        return True
+    digits = re.sub(r"[^\d.]", "", core).split(".")[0]
+    if core.isascii():
+        return len(digits) >= 4 and not (len(core) == 4 and _YEAR_LIKE.fullmatch(core)) \
+            and not _PHONE.fullmatch(core)
+    return core[0].isdigit() and _worth(core, letters) >= 1000  # 2千5, 1千5百
+
+
+def _evaluate(w: AmountWords, norm: str, piece: _Piece, core: str, letters) -> None:
+    """The piece's value, or why it has none (and a vague figure's or bound's ends)."""
+    exponent = _EXPONENT.match(norm, piece.core_end) if core[0].isdigit() else None
+    if exponent:  # 1e30: never read as 1
+        piece.kind, piece.money, piece.problem_detail = UNREADABLE, True, "exponent"
+        piece.end = exponent.end()
         while piece.end < len(norm) and norm[piece.end].isdigit():
             piece.end += 1
-        piece.problem_detail = "exponent"
-        return piece
+        return
     try:
         piece.value = _value(core, letters) + piece.fraction
     except SpanNumeral as span:
@@ -378,7 +402,6 @@ def _read_piece(w: AmountWords, norm: str, s: int, e: int, form: bool) -> _Piece
         piece.low, piece.high = (Decimal(0), piece.value) if upper else (piece.value, None)
     if piece.value is not None and piece.value > MAX_YUAN and piece.kind in (EXACT, APPROXIMATE):
         piece.kind, piece.problem_detail = UNREADABLE, "too_large"
-    return piece
 
 
 def _vague_span(w: AmountWords, norm: str, piece: _Piece, letters) -> tuple[Decimal | None, Decimal | None]:
@@ -386,7 +409,7 @@ def _vague_span(w: AmountWords, norm: str, piece: _Piece, letters) -> tuple[Deci
     before = w.ending_at("vague", norm, piece.core_start)
     core = piece.core
     try:
-        if before and before[0].endswith("几") or before and before[0] == "数":
+        if before and before[0] in w.data["vague"]["digit_before"]:
             # 几十万: the digit before 十 is unknown, 1 to 9
             low = _value("一" + core if core[0] in "十拾" else core, letters)
             return low, low * 10
