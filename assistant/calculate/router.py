@@ -139,7 +139,7 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
             return None
         return Routed(rule, None, f"请提供{rule.input_label}（金额可写成“万元”或“亿元”），即可为您计算具体金额。",
                       asks_input=True)
-    calc, lead_more, notes_more = _compute(rule, items)
+    calc, lead_more, notes_more, own_lead = _compute(rule, items)
     for r in roles:  # 补贴最高50万: the caller heard the rule wrong; the text says otherwise
         said = r.amount.yuan if r.amount.yuan is not None else r.amount.high
         if r.role == RULE_FIGURE and rule.cap_yuan is not None and said is not None and said != rule.cap_yuan:
@@ -149,8 +149,8 @@ def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
     notes += notes_more
     if full and claimed is None:
         claimed = sum((i.value for i in items), Decimal(0))
-    return Routed(rule, calc, _lead(rule, calc, claimed, full) + lead_more, verdict=_verdict(calc, claimed),
-                  notes=notes)
+    lead = own_lead or _lead(rule, calc, claimed, full)
+    return Routed(rule, calc, lead + lead_more, verdict=_verdict(calc, claimed), notes=notes)
 
 
 def _claim(claims: list[Role]) -> Decimal | None:
@@ -266,14 +266,15 @@ def _within(rule: Rule, item: Item) -> tuple[int, str, str, str]:
     return count, span, f"均在{spec.get('within_text')}内" if within and last is not None else "", ""
 
 
-def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str, ...]]:
-    """The calculation for the items, a sentence added to the lead, notes."""
+def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str, ...], str]:
+    """The calculation for the items, a sentence added to the lead, notes, and a lead of its own
+    when no single result can be said (two readings of the rule that differ)."""
     per = [i for i in items if i.label.startswith("per:")]
     plain = [i for i in items if not i.label.startswith("per:")]
     if per and not plain and len(per) == 1:
         periods, span, limit, outside = _within(rule, per[0])
         calc = per_period(rule, per[0].value, periods, per[0].written, "，".join(filter(None, (span, limit))), outside)
-        return calc, "", ()
+        return calc, "", (), ""
     if per:  # 授权费3000元，年费每年135元第2至第4年: each per-period item is its product
         expanded = []
         for i in per:
@@ -284,21 +285,23 @@ def _compute(rule: Rule, items: list[Item]) -> tuple[Calculation, str, tuple[str
     if len(plain) == 1:
         i = plain[0]
         more = f"这是按您估计的{rule.input_label}计算的，实际以审核认定的金额为准。" if i.approximate else ""
-        return calculate(rule, i.value, i.written, i.approximate), more, ()
+        return calculate(rule, i.value, i.written, i.approximate), more, (), ""
     reading = rule.get("items")
     if reading in ("total", "per_item"):
-        return calculate_items(rule, plain, reading), "", (rule.get("items_reading", ""),)
+        return calculate_items(rule, plain, reading), "", (rule.get("items_reading", ""),), ""
     total, each = both_readings(rule, plain)
     if total.amount_yuan == each.amount_yuan:
         steps = [total.steps[0], "原文未写明按每项还是按合计计算；两种口径结果相同，按合计计算：", *total.steps[2:]]
         return (Calculation(total.rule_id, total.inputs, total.amount_yuan, steps), "",
-                ("合计计算与逐项计算结果相同",))
-    # The text does not say whether the cap is per item or for the enterprise: both, the lower first.
+                ("合计计算与逐项计算结果相同",), "")
+    # The text does not say whether the cap is per item or for the enterprise: both are said, and
+    # the calculation carries the total reading (what holds under either).
     steps = [*total.steps, "另一种口径（逐项计算后相加）：", *each.steps[2:]]
-    more = (f"原文未写明上限按每项还是按企业合计计算：按合计计算为{fmt_wan(total.amount_yuan)}，"
-            f"逐项计算后相加为{fmt_wan(each.amount_yuan)}，以主管部门认定为准。")
-    return (Calculation(total.rule_id, total.inputs, total.amount_yuan, steps), more,
-            ("原文未写明按每项还是按合计计算，两种口径均已列出",))
+    lead = (f"原文未写明上限按每项还是按企业合计计算：按合计计算，可获得{fmt_wan(total.amount_yuan)}"
+            f"（{num(total.amount_yuan)}元）；逐项计算后相加为{fmt_wan(each.amount_yuan)}"
+            f"（{num(each.amount_yuan)}元）。以主管部门认定为准。")
+    return (Calculation(total.rule_id, total.inputs, total.amount_yuan, steps), "",
+            ("原文未写明按每项还是按合计计算，两种口径均已列出",), lead)
 
 
 def _unsure(rule: Rule, amount: Amount, claimed: Decimal | None, notes) -> Routed:
