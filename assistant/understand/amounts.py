@@ -310,6 +310,9 @@ def _words_after(w: AmountWords, norm: str, piece: _Piece, pos: int, e: int) -> 
         piece.problem_detail = foreign[0]
     else:
         yuan = w.starting_at("yuan", norm, pos)
+        if yuan and yuan[0] in w.data["yuan"]["weak"] and not any(c in BIG_UNITS for c in piece.core) \
+                and yuan[1] < len(norm) and not unicodedata.category(norm[yuan[1]]).startswith(("P", "Z")):
+            yuan = None  # 5块屏幕: a measure word
         if yuan:
             pos, piece.money, piece.marked = yuan[1], True, True
             pos, piece.fraction = _fractions(w, norm, pos)
