@@ -1,13 +1,16 @@
 """The browser app (Gradio, mounted on FastAPI): chat with citations under each answer, hotline
 answers to read aloud, calculators, 政策体检, the documents, feedback — plus plain HTTP
 (/api/ask, /api/info, /v1/chat/completions) on the same port. The only module that imports Gradio.
+What is shown is built from the answer's fields in assistant/serve/render.py.
 
     .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]
 """
 from __future__ import annotations
 
 import argparse
-import html
+import csv
+import io
+import json
 import logging
 import os
 import tempfile
@@ -18,12 +21,13 @@ from pathlib import Path
 import gradio as gr
 
 from assistant import Assistant
-from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
 from assistant.calculate.calculators import CalculationError, calculate, industry_fits, threshold
 from assistant.calculate.eligibility import AMOUNTS, CHOICES, FLAGS, STATUS_CN, ProfileError, spreadsheet_safe
+from assistant.serve import render
 from assistant.serve.feedback import FeedbackError, FeedbackStore, FeedbackUnavailable, Rating
+from assistant.serve.render import esc
 from assistant.settings import Settings
-from assistant.answer.speech import readable_number
+from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
 
 log = logging.getLogger("app")
 HEADER = "离线模式：答案均引用原文，金额由计算器得出"
@@ -35,203 +39,372 @@ EXAMPLES = ["上云上平台改造补贴多少？", "我们是制造业企业，
             "进入专板培育层的企业有奖励吗？", "在纳斯达克上市有补贴吗？", "参加线上外贸展会的费用能补贴吗？",
             "2029年还能申请吗？"]
 MAX_INPUT = 10_000
+MAX_SAVED_TURNS = 50  # the conversation kept in the browser (and sent back with each question)
+MAX_HISTORY = 10  # earlier turns given to the assistant with a question
 UNKNOWN = "不清楚"
+DISTRICT = "区级专精特新"  # offered so that a 区级 enterprise learns it is outside the policy's scope
 FEEDBACK_OFF = "反馈功能暂时关闭（反馈数据库不可用）。"
 CHECK_FILES = Path(tempfile.gettempdir()) / "zjtx-check"  # one folder for 政策体检 downloads
 KEEP_CHECK_FILES = 50
+CHECK_COLUMNS = ["结果", "措施", "说明", "需确认", "最高金额（元）", "条款", "原文"]  # CSV and XLSX alike
+CHECK_WIDTHS = [8, 30, 50, 30, 14, 26, 60]
 CSS = """
+#chat .message-content .answer p {margin:0 0 6px 0}
 .cite {border:1px solid #d0d7de;border-radius:6px;padding:4px 10px;margin:6px 0;background:#fafbfc}
 .cite summary {cursor:pointer;font-weight:600}
 .cite mark {background:#fff3a3}
 .calc {border-left:3px solid #2f81f7;padding:2px 10px;margin:6px 0}
-.short-answer textarea {font-size:20px !important;line-height:1.6}
+.part + .part {border-top:1px dashed #d0d7de;margin-top:8px;padding-top:8px}
+.part-subject {font-weight:700;margin-bottom:2px}
+.verdict {font-weight:700;margin-right:6px;padding:0 6px;border-radius:4px}
+.verdict-yes {color:#1a7f37;background:#dafbe1} .verdict-no {color:#9a3412;background:#fff1e5}
+.verdict-refused {color:#6e7781;background:#eaeef2}
+.notice {color:#6e7781;font-size:90%}
+.notes {color:#57606a;margin:4px 0 4px 1.2em}
 .refused {color:#9a3412;font-weight:600}
+.actions {display:flex;gap:8px;margin-top:8px;flex-wrap:wrap}
+.actions .act {border:1px solid #d0d7de;border-radius:14px;padding:2px 12px;background:#fff;cursor:pointer;font-size:90%}
+.actions .act.pressed {background:#ddf4ff;border-color:#2f81f7;font-weight:700}
+.actions .act:disabled {opacity:.6}
+#chat pre.copy-src {display:none !important}
+.long-message .elided {color:#6e7781;display:block;margin:4px 0}
+.full-message .full-text {max-height:40vh;overflow:auto;border-top:1px solid #d0d7de;margin-top:4px;padding-top:4px}
+.short-answer textarea {font-size:20px !important;line-height:1.6}
 .check-table {border-collapse:collapse;width:100%}
 .check-table th, .check-table td {border:1px solid #d0d7de;padding:6px;vertical-align:top;text-align:left}
+.check-table th, .check-table td.nowrap {white-space:nowrap}
 .status-met {color:#1a7f37;font-weight:700} .status-not_met {color:#9a3412;font-weight:700}
 .status-unknown {color:#6e7781;font-weight:700}
+.search-hit small {color:#6e7781}
 @media (max-width: 700px) {
   .check-table thead {display:none}
   .check-table tr {display:block;border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:6px}
-  .check-table td {display:block;border:none;padding:2px 4px}
-  .check-table td::before {content:attr(data-label) "：";font-weight:600}
+  .check-table td {display:block;border:none;padding:2px 4px;white-space:normal}
+  .check-table td.empty {display:none}
+  .check-table td::before {content:attr(title) "：";font-weight:600}
+  #header h1 {font-size:1.3em;margin:0}
+  #header p {font-size:85%;margin:2px 0}
+  /* On a phone the conversation grows with the page: one scroll, not a box inside a page. */
+  #chat, #chat .bubble-wrap {height:auto !important;max-height:none !important;min-height:180px}
+  .actions {gap:4px} .actions .act {padding:2px 8px}
 }
 """
 # The conversation is kept in the browser (localStorage), so a reload does not lose it.
 SAVED_KEY = "zjtx-chat-v1"
 
+# Page script: the send step that never disables the input, copy, ratings, and bringing a new
+# answer's first line into view. Gradio's sanitizer keeps a button's class, value and title and a
+# <pre hidden>, which is all this needs.
+HEAD = """<script>
+(() => {
+  const busy = {id: null, at: 0};
+  window.zjtxTake = (message) => {
+    const now = Date.now();
+    if (!message || !message.trim()) return ["", message];
+    if (busy.id && now - busy.at < 120000) return ["", message];  // an answer is on its way: keep the text
+    busy.id = now.toString(36) + Math.random().toString(36).slice(2, 8);
+    busy.at = now;
+    // Whatever was typed after Enter stays in the box: only the message sent leaves it.
+    const box = document.querySelector("#question textarea");
+    const typed = box ? box.value : message;
+    const rest = typed.startsWith(message) ? typed.slice(message.length) : (typed === message ? "" : typed);
+    return [JSON.stringify({id: busy.id, text: message}), rest];
+  };
+  const scrollParent = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p).overflowY;
+      if ((s === "auto" || s === "scroll") && p.scrollHeight > p.clientHeight + 2) return p;
+    }
+    return null;
+  };
+  window.zjtxReveal = () => {
+    const bots = document.querySelectorAll("#chat [data-testid=bot]");
+    const last = bots[bots.length - 1];
+    if (!last) return;
+    const box = scrollParent(last);
+    if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    const top = last.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.35) window.scrollBy({top: top - 12, behavior: "instant"});
+  };
+  window.zjtxDone = (done) => {
+    if (done && done === busy.id) {
+      busy.id = null;
+      requestAnimationFrame(() => requestAnimationFrame(window.zjtxReveal));
+    }
+  };
+  const copy = async (text, button) => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      const t = document.createElement("textarea");
+      t.value = text; t.style.position = "fixed"; t.style.left = "-9999px";
+      document.body.appendChild(t); t.select(); document.execCommand("copy"); t.remove();
+    }
+    const was = button.textContent;
+    button.textContent = "已复制";
+    setTimeout(() => { button.textContent = was; }, 1500);
+  };
+  // Words Gradio writes without its translation table (labels of its own buttons, what screen
+  // readers hear for each message): said in Chinese too.
+  const WORDS = {"Copy": "复制", "Copied": "已复制", "Copied!": "已复制", "More tabs": "更多", "Clear": "清空对话",
+                 "chatbot conversation": "对话记录", "Gradio footer navigation": "页脚", "Like": "赞",
+                 "Dislike": "踩", "Liked": "已赞", "Disliked": "已踩", "Copy message": "复制", "Copied message": "已复制",
+                 "Empty value": "空", "processing |": "处理中 |"};
+  const localize = (el) => {
+    if (!el.getAttribute) return;
+    for (const name of ["aria-label", "title"]) {
+      const value = el.getAttribute(name);
+      if (!value) continue;
+      if (WORDS[value]) el.setAttribute(name, WORDS[value]);
+      else if (value.startsWith("bot's message")) el.setAttribute(name, "助手的回答");
+      else if (value.startsWith("user's message: ")) el.setAttribute(name, "您的问题：" + value.slice(16));
+    }
+  };
+  const retext = (node) => {
+    const said = WORDS[(node.nodeValue || "").trim()];
+    if (said) node.nodeValue = said;
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "attributes") localize(change.target);
+      else if (change.type === "characterData") retext(change.target);
+      else change.addedNodes.forEach((n) => {
+        if (n.nodeType === 3) retext(n);
+        if (n.nodeType !== 1) return;
+        localize(n);
+        n.querySelectorAll("[aria-label], [title]").forEach(localize);
+        const walk = document.createTreeWalker(n, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) retext(walk.currentNode);
+      });
+    }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+                                        attributes: true, attributeFilter: ["aria-label", "title"]});
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("#chat button.act");
+    if (!button) return;
+    event.preventDefault();
+    const [act] = (button.value || "").split(":");
+    if (act === "copy") {
+      const bubble = button.closest(".answer");
+      const source = bubble && bubble.querySelector("pre.copy-src");
+      if (source) copy(source.textContent, button);
+      return;
+    }
+    const box = document.querySelector("#rate-request textarea, #rate-request input");
+    const send = document.querySelector("#rate-send");
+    if (!box || !send) return;
+    box.value = button.value + ":" + Date.now();
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => send.click(), 0);
+  });
+})();
+</script>"""
 
-# ---- presentation (all user-visible text escaped here) -------------------------------------
-def esc(text: str) -> str:
-    return html.escape(text or "", quote=True)
+# Gradio writes a few words of its own (the clear button, loading and error notes, downloads);
+# the page is Chinese whatever language the browser says it prefers.
+GRADIO_WORDS = {
+    "chatbot.clear": "清空对话", "chatbot.copy_message": "复制", "chatbot.copied_message": "已复制",
+    "chatbot.like": "赞", "chatbot.dislike": "踩", "chatbot.retry": "重试", "chatbot.undo": "撤销",
+    "chatbot.edit": "编辑", "chatbot.submit": "提交", "chatbot.cancel": "取消", "chatbot.chatbot": "对话",
+    "chatbot.conversation": "对话",
+    "common.loading": "加载中", "common.error": "出错了", "common.download": "下载", "common.clear": "清空",
+    "common.copy": "复制", "common.copied": "已复制", "common.close": "关闭", "common.submit": "提交",
+    "common.flag": "标记", "common.share": "分享", "common.edit": "编辑", "common.undo": "撤销",
+    "common.remove": "移除", "common.no_devices": "未找到设备", "common.settings": "设置",
+    "common.built_with_gradio": "基于 Gradio 构建", "common.language": "语言", "common.complete": "完成",
+    "errors.connection_can_break": "连接可能中断，请保持页面打开。", "errors.default_error": "出错了，请重试。",
+    "errors.lost_connection": "连接已断开，正在重新连接……", "errors.use_via_api": "通过 API 使用",
+    "errors.use_via_api_or_mcp": "通过 API 使用", "errors.waiting_for_inputs": "正在等待文件上传完成，请稍后重试。",
+    "file.uploading": "正在上传……", "file.drop_to_upload": "拖放文件到此处上传",
+    "dropdown.dropdown": "下拉选择", "upload_text.click_to_upload": "点击上传", "upload_text.drop_file": "拖放文件到此处",
+}
 
 
-_MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$<>"}
+def gradio_words() -> gr.I18n:
+    return gr.I18n(en=GRADIO_WORDS, **{"zh-CN": GRADIO_WORDS, "zh-TW": GRADIO_WORDS})
 
 
-def literal(text: str) -> str:
-    """What the user typed, shown as typed: no HTML, no Markdown, no formulas."""
-    return "".join(_MARKDOWN.get(ch, html.escape(ch)) for ch in text).replace("\n", "<br>")
+# ---- what the conversation is made of ----------------------------------------------------------------
+class Clauses:
+    """Whole clauses by key for the citation cards, following the live build."""
+
+    def __init__(self, bot: Assistant):
+        self.bot, self.build, self.by_key = bot, None, {}
+
+    def text(self, citation: dict) -> str:
+        index = self.bot.index
+        if index.directory.name != self.build:
+            self.by_key, self.build = {c.key: c for c in index.clauses}, index.directory.name
+        clause = self.by_key.get(f"{citation.get('doc_id')}#{citation.get('section')}")
+        return clause.text if clause else ""
 
 
-def clause_html(bot: Assistant, doc_id: str, section: str, quote: str) -> str:
-    clause = bot.offline.clauses_by_key.get(f"{doc_id}#{section}")
-    body, q = esc(clause.text if clause else quote), esc(quote)
-    if q and q in body:
-        body = body.replace(q, f"<mark>{q}</mark>", 1)
-    return body.replace("\n", "<br>")
+def kept_answer(answer: dict) -> dict:
+    """What a turn keeps of an answer (the trace is for developers and can be large)."""
+    return {k: v for k, v in answer.items() if k != "trace"}
 
 
-def calculation_html(calc: dict | None) -> str:
-    if not calc:
-        return ""
-    steps = "".join(f"<li>{esc(readable_number(s))}</li>" for s in calc["steps"])
-    return (f'<div class="calc" data-testid="calculation"><b>计算结果：{esc(fmt_wan(calc["amount_yuan"]))}'
-            f'（{calc["amount_yuan"]:,}元）</b><ul>{steps}</ul></div>')
+def ordered(turns: dict) -> list[tuple[str, dict]]:
+    return sorted(((k, t) for k, t in (turns or {}).items() if isinstance(t, dict) and "answer" in t),
+                  key=lambda kv: int(kv[0]))
 
 
-def answer_html(bot: Assistant, answer: dict, hotline: bool = False) -> str:
-    """One chat bubble: the answer with [n] markers, then its own citations (folded) and steps."""
-    if hotline and not answer["refused"]:
-        text = esc(answer.get("short") or answer["text"])
-    else:
-        # Figures grouped for reading; quotes stay exactly as the document writes them.
-        text = esc("\n".join(ln if ln.startswith("原文：") else readable_number(ln)
-                             for ln in answer["text"].split("\n")))
-        for i, c in enumerate(answer.get("citations", []), 1):
-            label = esc(f"【{c['label']}】")
-            text = text.replace(label, f"{label}<sup>[{i}]</sup>", 1)
-    parts = [f'<div class="{"refused" if answer["refused"] else "answer"}">{text.replace(chr(10), "<br>")}</div>']
-    for i, c in enumerate(answer.get("citations", []), 1):
-        parts.append(f'<details class="cite" data-testid="citation"><summary>[{i}] {esc(c["label"])}'
-                     f'　<small>《{esc(c["title"])}》</small></summary>'
-                     f'<div class="clause-text">{clause_html(bot, c["doc_id"], c["section"], c["quote"])}</div></details>')
-    parts.append(calculation_html(answer.get("calculation")))
-    return "".join(parts)
+def history_of(turns: dict) -> list[tuple[str, str]]:
+    return [(t["question"], t["answer"].get("text", "")) for _, t in ordered(turns)][-MAX_HISTORY:]
+
+
+def bot_bubble(clauses: Clauses, key: str, turn: dict) -> str:
+    return render.answer_html(turn["answer"], clauses.text, int(key), turn.get("rating"),
+                              spoken_first=bool(turn.get("hotline")))
+
+
+def messages_of(clauses: Clauses, turns: dict) -> list[dict]:
+    """The chat as shown, rebuilt from the turns (so a reload shows what the fields say now)."""
+    out = []
+    for key, turn in ordered(turns):
+        out.append({"role": "user", "content": render.user_bubble(turn["question"])})
+        out.append({"role": "assistant", "content": bot_bubble(clauses, key, turn)})
+    return out
+
+
+def trimmed(turns: dict) -> dict:
+    """The latest MAX_SAVED_TURNS turns, renumbered from the start."""
+    kept = ordered(turns)[-MAX_SAVED_TURNS:]
+    return {str(2 * i + 1): t for i, (_, t) in enumerate(kept)}
 
 
 def follow_ups(bot: Assistant, answer: dict, asked: str) -> list[list[str]]:
-    """Suggested next questions: the other measures of the clause just cited."""
-    if answer["refused"] or not answer["citations"]:
+    """Suggested next questions: other measures of the clauses just cited, each kept only if the
+    assistant answers it from a sentence this answer did not already quote; after a refusal (or
+    an answer about who the policy is for), the opening examples."""
+    parts = render.parts_of(answer)
+    cited = [c for p in parts if not p.get("refused") for c in p.get("citations") or []]
+    if answer.get("refused") or not cited or all(c.get("section") == "scope" for c in cited):
         return [[q] for q in EXAMPLES[:3]]
-    first = answer["citations"][0]
-    rules = [r for r in bot.rules if r.doc_id == first["doc_id"] and r.section == first["section"]
-             and r.kind != "scope" and r.title not in asked]
-    calc = answer.get("calculation") or {}
-    suggestions = [f"{r.title}是怎么规定的？" for r in rules if r.id != calc.get("rule_id")]
-    suggestions.append(f"“{first['label']}”还有哪些支持？")
-    return [[s] for s in suggestions[:3]]
-
-
-def check_file(csv_text: str) -> Path:
-    """Write a 政策体检 CSV into one app folder, keeping only the newest KEEP_CHECK_FILES."""
-    CHECK_FILES.mkdir(parents=True, exist_ok=True)
-    old = sorted(CHECK_FILES.glob("政策体检-*"), key=lambda p: p.stat().st_mtime)
-    for p in old[:max(0, len(old) - KEEP_CHECK_FILES + 2)]:
-        p.unlink(missing_ok=True)
-    out = CHECK_FILES / f"政策体检-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.csv"
-    out.write_text("\ufeff" + csv_text, encoding="utf-8")  # BOM: Excel opens it as UTF-8
-    return out
-
-
-def check_xlsx(report, csv_path: Path) -> Path:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "政策体检"
-    ws.append(["结果", "措施", "说明", "需确认", "最高金额（元）", "条款", "原文"])
-    for r in report.rows:
-        ws.append([spreadsheet_safe(v) for v in (STATUS_CN[r.status], r.measure, r.reason, r.ask,
-                                                 r.max_amount_yuan, r.label, r.quote)])
-    out = csv_path.with_suffix(".xlsx")
-    wb.save(out)
-    return out
-
-
-def check_table_html(report) -> str:
-    head = ["结果", "措施", "说明", "需确认", "最高金额", "条款"]
-    rows = []
-    for r in report.rows:
-        amount = "" if r.max_amount_yuan is None else f"{fmt_wan(r.max_amount_yuan)}"
-        cells = [f'<span class="status-{r.status}">{STATUS_CN[r.status]}</span>', esc(r.measure),
-                 esc(readable_number(r.reason)), esc(r.ask), esc(amount), esc(r.label)]
-        rows.append("<tr>" + "".join(f'<td data-label="{h}">{c}</td>' for h, c in zip(head, cells)) + "</tr>")
-    return (f'<table class="check-table"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    quoted = {c.get("quote") for c in render.numbered_citations(answer)}
+    used = {(p.get("calculation") or {}).get("rule_id") for p in parts} | {(answer.get("calculation") or {}).get("rule_id")}
+    places = {(c.get("doc_id"), c.get("section")) for c in cited}
+    near = [r for r in bot.rules if (r.doc_id, r.section) in places]
+    rest = [r for r in bot.rules if r not in near]
+    suggestions = []
+    for rule in near + rest:
+        if rule.kind in ("scope", "threshold") or rule.id in used or rule.title in asked:
+            continue
+        question = f"{rule.title}最多补多少？" if rule.kind in ("percent_cap", "cap") else f"{rule.title}是怎么规定的？"
+        try:
+            reply = bot.offline.answer(question, [])
+        except Exception:  # a suggestion is never worth an error
+            continue
+        if reply.refused or not reply.citations or reply.citations[0].quote in quoted:
+            continue
+        suggestions.append(question)
+        if len(suggestions) == 3:
+            break
+    return [[s] for s in suggestions] or [[q] for q in EXAMPLES[:3] if q != asked]
 
 
 # ---- one builder per tab ---------------------------------------------------------------------
-def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str) -> None:
-    saved = gr.BrowserState({"messages": [], "turns": {}}, storage_key=SAVED_KEY)
-    turns = gr.State({})  # assistant message index → {question, history, answer, feedback_id, rating}
+def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str):
+    clauses = Clauses(bot)
+    saved = gr.BrowserState({"turns": {}}, storage_key=SAVED_KEY)
+    turns = gr.State({})  # assistant message index → {question, history, answer, hotline, feedback, rating}
     rated = gr.State(None)  # the index of the message rated last (its comment goes there)
-    chat = gr.Chatbot(label="对话", height=520, buttons=["copy"], elem_id="chat", latex_delimiters=[],
-                      feedback_options=("Like", "Dislike"), placeholder=WELCOME)
-    with gr.Row():
+    chat = gr.Chatbot(show_label=False, height=520, buttons=[], elem_id="chat", latex_delimiters=[],
+                      placeholder=WELCOME, autoscroll=False)
+    with gr.Row(elem_id="ask-row"):
         box = gr.Textbox(label="您的问题", placeholder="例如：上云上平台改造补贴多少？", scale=5,
-                         elem_id="question", max_length=MAX_INPUT)
-        send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+                         elem_id="question", max_length=MAX_INPUT, autofocus=True)
+        send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send")
     suggested = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES], label="可以接着问（点击填入）",
                            elem_id="suggestions")
     with gr.Row():
-        hotline_mode = gr.Checkbox(label="热线模式：只显示可直接念给来电人的简短答案", value=False)
+        hotline_mode = gr.Checkbox(label="热线模式：先显示可直接念给来电人的简短答案", value=False)
         clear = gr.Button("新对话", elem_id="new-chat", size="sm")
     with gr.Accordion("对回答的意见（先在回答下方点 👍 或 👎）", open=False):
         comment = gr.Textbox(label="意见（可选）", lines=2, elem_id="comment", max_length=2000)
         submit_fb = gr.Button("提交意见", elem_id="submit-feedback")
     fb_status = gr.Markdown(esc(feedback_notice), elem_id="feedback-status")
+    # Driven by the page script: the message taken from the box, the answer just finished, a rating.
+    pending = gr.Textbox(visible="hidden", elem_id="pending")
+    done = gr.Textbox(visible="hidden", elem_id="answered")
+    rate_request = gr.Textbox(visible="hidden", elem_id="rate-request")
+    rate_send = gr.Button(visible="hidden", elem_id="rate-send")
 
     def restore(store: dict):
-        store = store or {}
-        return store.get("messages") or [], store.get("turns") or {}
+        kept = trimmed((store or {}).get("turns") or {})
+        return messages_of(clauses, kept), kept
 
-    def answer(message: str, messages: list, turn_map: dict, hotline: bool):
-        """Streams the answer; empty input changes nothing."""
+    def converse(message: str, turn_map: dict, hotline: bool):
+        """Shows the question at once, then the answer; yields (messages, turns, suggestions, saved)."""
         message = (message or "")[:MAX_INPUT]
-        if not message.strip():
+        turn_map = trimmed(turn_map or {})
+        history = history_of(turn_map)
+        shown = messages_of(clauses, turn_map)
+        yield shown + [{"role": "user", "content": render.user_bubble(message)},
+                       {"role": "assistant", "content": "正在查找原文……"}], gr.skip(), gr.skip(), gr.skip()
+        answer = kept_answer(bot.ask(message, history).to_dict())
+        turn_map = trimmed({**turn_map, str(2 * len(turn_map) + 1): {
+            "question": message, "history": history, "answer": answer, "hotline": bool(hotline),
+            "feedback": None, "rating": None}})
+        yield (messages_of(clauses, turn_map), turn_map, gr.update(samples=follow_ups(bot, answer, message)),
+               {"turns": turn_map})
+
+    def respond(taken: str, turn_map: dict, hotline: bool):
+        """The chat's own send: `taken` is {"id", "text"} from the page script; "" changes nothing."""
+        try:
+            request = json.loads(taken) if taken else None
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or not str(request.get("text", "")).strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        messages, turn_map = list(messages or []), dict(turn_map or {})
-        history = [(t["question"], t["answer"]["text"]) for _, t in sorted(turn_map.items(), key=lambda kv: int(kv[0]))]
-        d = bot.ask(message, history).to_dict()
-        messages.append({"role": "user", "content": literal(message)})
-        messages.append({"role": "assistant", "content": ""})
-        turn_map[str(len(messages) - 1)] = {"question": message, "history": history, "answer": d}
-        full = answer_html(bot, d, hotline)
-        first_line = esc((d.get("short") if hotline and not d["refused"] else d["text"]).split("\n", 1)[0])
-        messages[-1] = {"role": "assistant", "content": first_line}
-        yield messages, turn_map, "", gr.skip(), gr.skip()
-        messages[-1] = {"role": "assistant", "content": full}
-        yield (messages, turn_map, "", gr.update(samples=follow_ups(bot, d, message)),
-               {"messages": messages, "turns": turn_map})
+        for messages, new_turns, samples, store in converse(str(request["text"]), turn_map, hotline):
+            yield messages, new_turns, samples, store, gr.skip()
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), str(request.get("id", ""))
 
-    def rate(turn_map: dict, data: gr.LikeData, request: gr.Request):
-        """👍/👎 on a bubble rates that bubble's question and answer; the same thumb again undoes."""
+    def chat_api(message: str, _messages: list, hotline: bool, turn_map: dict):
+        """API (/chat): one message of this session's conversation → (messages, "", suggestions, saved)."""
+        if not (message or "").strip():
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        result = None
+        for result in converse(message, turn_map, hotline):
+            pass
+        messages, new_turns, samples, store = result
+        return messages, "", samples, store, new_turns
+
+    def rate(request_text: str, turn_map: dict, req: gr.Request):
+        """👍/👎 under a bubble rates that bubble; the same thumb again undoes; the other changes it.
+        Nothing is lost when a new rating is refused, and a reload keeps the rating (and its undo)."""
+        act, _, rest = (request_text or "").partition(":")
+        key = rest.partition(":")[0]
+        value = {"like": 1, "dislike": -1}.get(act)
+        turn = dict((turn_map or {}).get(key) or {})
+        if value is None or not turn:
+            return gr.skip(), gr.skip(), gr.skip(), "只能评价助手的回答。", gr.skip()
         if feedback is None:
-            return turn_map, None, FEEDBACK_OFF
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        turn = dict((turn_map or {}).get(str(index)) or {})
-        if not turn:
-            return turn_map, None, "只能评价助手的回答。"
-        rating = 1 if data.liked is True else -1 if data.liked is False else 0
+            return gr.skip(), gr.skip(), gr.skip(), FEEDBACK_OFF, gr.skip()
+        rated_before = Rating(*turn["feedback"]) if turn.get("feedback") else None
         try:
-            rated = Rating(*turn["feedback"]) if turn.get("feedback") else None
-            if rating == 0 or rating == turn.get("rating"):
-                if rated:
-                    feedback.remove(rated)
+            if value == turn.get("rating"):
+                if rated_before:
+                    feedback.remove(rated_before)
                 turn["feedback"], turn["rating"] = None, None
                 status = "已撤销对这条回答的评价。"
             else:
-                if not (rated and feedback.change(rated, rating)):
-                    rated = feedback.rate(turn["question"], turn["history"], turn["answer"], rating,
-                                          session=getattr(request, "session_hash", "") or "")
-                turn["feedback"], turn["rating"] = list(rated), rating
+                if not (rated_before and feedback.change(rated_before, value)):
+                    rated_now = feedback.rate(turn["question"], turn["history"], turn["answer"], value,
+                                              session=getattr(req, "session_hash", "") or "")
+                    turn["feedback"] = list(rated_now)
+                turn["rating"] = value
                 status = f"已记录您对“{esc(turn['question'][:30])}”的评价，可在下方补充意见。"
-        except FeedbackError as exc:
-            return turn_map, None, esc(str(exc))
-        turn_map = {**turn_map, str(index): turn}
-        return turn_map, index if turn.get("feedback") else None, status
+        except (FeedbackError, OSError) as exc:
+            return gr.skip(), gr.skip(), gr.skip(), esc(str(exc)), gr.skip()
+        except Exception:  # a database error must not take the page down
+            log.exception("rating failed")
+            return gr.skip(), gr.skip(), gr.skip(), "评价暂时无法保存，请稍后再试。", gr.skip()
+        turn_map = {**turn_map, key: turn}
+        return (messages_of(clauses, turn_map), turn_map, key if turn.get("feedback") else None, status,
+                {"turns": turn_map})
 
     def add_comment(turn_map: dict, last, text: str):
         if feedback is None:
@@ -244,19 +417,21 @@ def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: st
         return f"已记录意见：{esc(text)[:200]}", ""
 
     def new_chat():
-        return [], {}, None, "", {"messages": [], "turns": {}}, gr.update(samples=[[q] for q in EXAMPLES])
+        return [], {}, None, "", {"turns": {}}, gr.update(samples=[[q] for q in EXAMPLES])
 
-    locked, unlocked = gr.update(interactive=False), gr.update(interactive=True)
-    outputs = [chat, turns, box, suggested, saved]
-    for trigger, name in ((send.click, "chat"), (box.submit, None)):
-        trigger(lambda: (locked, locked), None, [send, box], queue=False, api_visibility="private").then(
-            answer, [box, chat, turns, hotline_mode], outputs,
-            **({"api_name": name} if name else {"api_visibility": "private"})).then(
-            lambda: (unlocked, unlocked), None, [send, box], queue=False, api_visibility="private")
+    for trigger in (send.click, box.submit):
+        trigger(None, [box], [pending, box], js="(m) => window.zjtxTake(m)", queue=False,
+                api_visibility="private").then(
+            respond, [pending, turns, hotline_mode], [chat, turns, suggested, saved, done],
+            api_visibility="private").then(
+            None, [done], None, js="(d) => window.zjtxDone(d)", queue=False, api_visibility="private")
+    api_message = gr.Textbox(visible=False)
+    gr.Button(visible=False).click(chat_api, [api_message, chat, hotline_mode, turns],
+                                   [chat, box, suggested, saved, turns], api_name="chat")
     suggested.click(lambda s: s[0], suggested, box, api_visibility="private")
     clear.click(new_chat, None, [chat, turns, rated, comment, saved, suggested], api_visibility="private")
     chat.clear(new_chat, None, [chat, turns, rated, comment, saved, suggested], api_visibility="private")
-    chat.like(rate, [turns], [turns, rated, fb_status], api_visibility="private")
+    rate_send.click(rate, [rate_request, turns], [chat, turns, rated, fb_status, saved], api_visibility="private")
     submit_fb.click(add_comment, [turns, rated, comment], [fb_status, comment], api_name="feedback")
     return saved, chat, turns, restore
 
@@ -271,32 +446,35 @@ def hotline_tab(bot: Assistant) -> None:
     quote = gr.Textbox(label="可引用的条款原文", lines=3, buttons=["copy"], elem_id="hotline-quote")
 
     def hotline(question: str):
-        result = bot.ask((question or "")[:MAX_INPUT])
-        quotes = "\n".join(f"“{c.quote}”（{c.label}）" for c in result.citations)
-        figure_text = ""
-        if result.calculation:
-            figure_text = (f"金额：{fmt_wan(result.calculation.amount_yuan)}；"
-                           + "；".join(readable_number(s) for s in result.calculation.steps))
-        return result.short or result.text, figure_text, quotes
+        answer = bot.ask((question or "")[:MAX_INPUT]).to_dict()
+        figure_text = render.figure_text(answer)
+        # No figure (none asked, or the verdict is negative): no box at all.
+        return (render.spoken(answer), gr.update(value=figure_text, visible=bool(figure_text)),
+                render.quotes_text(answer))
 
-    def show_figure(figure_text: str):
-        return gr.update(visible=bool(figure_text))  # no figure, no empty box
+    hb.click(hotline, hq, [short, figure, quote], api_name="hotline")
+    hq.submit(hotline, hq, [short, figure, quote], api_visibility="private")
 
-    hb.click(hotline, hq, [short, figure, quote], api_name="hotline").then(
-        show_figure, figure, figure, api_visibility="private")
-    hq.submit(hotline, hq, [short, figure, quote], api_visibility="private").then(
-        show_figure, figure, figure, api_visibility="private")
+
+def amount_label(rule) -> str:
+    what = rule.input_label or "金额"
+    return f"{what}（可写 120万元、1.5亿、300000）"
 
 
 def calculator_tab(bot: Assistant) -> None:
     formula = {r.title: r for r in bot.rules if r.kind in ("percent_cap", "percent", "banded", "reimburse")}
     thresholds = {r.title: r for r in bot.rules if r.kind == "threshold"}
+    first = next(iter(formula.values()), None)
     rule_pick = gr.Dropdown(list(formula) + list(thresholds), label="补贴项目",
-                            value=next(iter(formula), None), elem_id="calc-rule")
-    amount = gr.Textbox(label="金额（可写 120万元、1.5亿、300000）", elem_id="calc-amount")
+                            value=first.title if first else None, elem_id="calc-rule")
+    amount = gr.Textbox(label=amount_label(first) if first else "金额", elem_id="calc-amount")
     industry = gr.Textbox(label="行业（可选，如 制造业、建筑业）", elem_id="calc-industry")
     cbtn = gr.Button("计算", variant="primary", elem_id="calc-send")
     cout = gr.Markdown(elem_id="calc-result")
+
+    def relabel(rule_title: str):
+        rule = formula.get(rule_title) or thresholds.get(rule_title)
+        return gr.update(label=amount_label(rule) if rule else "金额")
 
     def calc(rule_title: str, amount_text: str, industry_text: str):
         rule = formula.get(rule_title) or thresholds.get(rule_title)
@@ -307,25 +485,117 @@ def calculator_tab(bot: Assistant) -> None:
             if rule.kind == "threshold":
                 r = threshold(rule, value, (industry_text or "").strip() or None)
                 verdict = {True: "符合", False: "不符合", None: "待确认"}[r.met]
-                return f"**{verdict}**：{esc(readable_number(r.reason))}\n\n原文：“{esc(rule.quote)}”"
+                return f"**{verdict}**：{esc(render.readable_number(r.reason))}\n\n原文：“{esc(rule.quote)}”"
             if industry_text and not industry_fits(rule, industry_text):
                 return f"**不符合**：本项限于{esc(rule.get('industry'))}专精特新企业。\n\n原文：“{esc(rule.quote)}”"
             if value is None:
-                return f"请填写{esc(rule.input_label)}。"
+                return f"请填写{esc(rule.input_label or '金额')}。"
             c = calculate(rule, value)
         except (AmountError, CalculationError) as exc:
             return f"**输入有误**：{esc(str(exc))}"
-        steps = "\n".join(f"- {esc(readable_number(s))}" for s in c.steps)
-        return (f"### 可获得：{esc(fmt_wan(c.amount_yuan))}（{c.amount_yuan:,}元，即 {c.amount_yuan}元）\n\n{steps}"
-                f"\n\n原文：“{esc(rule.quote)}”")
+        steps = "\n".join(f"- {esc(s)}" for s in render.steps_of(c.to_dict()))
+        result = render.amount_words(c.to_dict()) if c.amount_yuan else "0元（按原文，这一金额不在支持范围内）"
+        return f"### 可获得：{esc(result)}\n\n{steps}\n\n原文：“{esc(rule.quote)}”"
 
-    cbtn.click(calc, [rule_pick, amount, industry], cout, api_name="calculate")
+    rule_pick.change(relabel, rule_pick, amount, api_visibility="private")
+    cbtn.click(calc, [rule_pick, amount, industry], cout, api_name="calculate", show_progress="hidden")
+
+
+# ---- 政策体检 ----------------------------------------------------------------------------------
+def most_yuan(row, caps: dict) -> int | None:
+    """The amount a row can bring: computed when known, else the clause's own cap (最高30万元),
+    none when the answer is no."""
+    if row.max_amount_yuan is not None:
+        return row.max_amount_yuan
+    cap = caps.get(row.rule_id)
+    return int(cap) if cap is not None and row.status != "not_met" else None
+
+
+def check_rows(report, caps: dict) -> list[list]:
+    return [[STATUS_CN[r.status], r.measure, r.reason, r.ask, most_yuan(r, caps), r.label, r.quote]
+            for r in report.rows]
+
+
+def profile_lines(profile: dict, shown_qualification: str) -> list[tuple[str, str]]:
+    labels = {k: v[0] for k, v in CHOICES.items()} | AMOUNTS | FLAGS | {"industry": "行业"}
+    flags = {True: "是", False: "否"}
+    lines = [("体检时间", time.strftime("%Y-%m-%d %H:%M")), ("资质", shown_qualification)]
+    lines += [(labels.get(k, k), flags.get(v, v) if isinstance(v, bool) else str(v))
+              for k, v in profile.items() if k != "qualification"]
+    return lines
+
+
+def _check_path(suffix: str, stem: str) -> Path:
+    CHECK_FILES.mkdir(parents=True, exist_ok=True)
+    old = sorted(CHECK_FILES.glob("政策体检-*"), key=lambda p: p.stat().st_mtime)
+    for p in old[:max(0, len(old) - KEEP_CHECK_FILES + 2)]:
+        p.unlink(missing_ok=True)
+    return CHECK_FILES / f"{stem}{suffix}"
+
+
+def check_csv(rows: list[list], profile: list[tuple[str, str]], stem: str) -> Path:
+    """The table, then (after an empty row) the enterprise profile it was checked against."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CHECK_COLUMNS)
+    w.writerows([[spreadsheet_safe("" if v is None else v) for v in row] for row in rows])
+    w.writerow([])
+    w.writerow(["企业情况", ""])
+    w.writerows([[spreadsheet_safe(k), spreadsheet_safe(v)] for k, v in profile])
+    out = _check_path(".csv", stem)
+    out.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")  # BOM: Excel opens it as UTF-8
+    return out
+
+
+def check_xlsx(rows: list[list], profile: list[tuple[str, str]], stem: str) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "政策体检"
+    ws.append(CHECK_COLUMNS)
+    for row in rows:
+        ws.append([spreadsheet_safe(v) for v in row])
+    for i, width in enumerate(CHECK_WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for line in ws.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    info = wb.create_sheet("企业情况")
+    info.append(["项目", "填写"])
+    for k, v in profile:
+        info.append([spreadsheet_safe(k), spreadsheet_safe(v)])
+    info.column_dimensions["A"].width, info.column_dimensions["B"].width = 30, 30
+    out = _check_path(".xlsx", stem)
+    wb.save(out)
+    return out
+
+
+def check_table_html(rows: list[list]) -> str:
+    head = ["结果", "措施", "说明", "需确认", "最高金额", "条款"]
+    status_class = {v: k for k, v in STATUS_CN.items()}
+    out = []
+    for status, measure, reason, ask, most, label, _quote in rows:
+        amount = "" if most is None else fmt_wan(most)
+        cells = [(f'<span class="status-{status_class[status]}">{esc(status)}</span>', "nowrap"),
+                 (esc(measure), ""), (esc(render.readable_number(reason or "")), ""), (esc(ask), ""),
+                 (esc(amount), "nowrap"), (esc(label), "")]
+        out.append("<tr>" + "".join(
+            f'<td title="{h}" class="{cls}{" empty" if not text else ""}">{text}</td>'
+            for h, (text, cls) in zip(head, cells)) + "</tr>")
+    return (f'<table class="check-table"><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead>'
+            f'<tbody>{"".join(out)}</tbody></table>')
 
 
 def check_tab(bot: Assistant) -> None:
     with gr.Row():
         # Every choice starts at 不清楚: Gradio would otherwise preselect the first option.
-        q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]) + [UNKNOWN], value=UNKNOWN, label="资质",
+        q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]) + [DISTRICT, UNKNOWN], value=UNKNOWN, label="资质",
                          elem_id="p-qualification")
         ind = gr.Textbox(label="行业", elem_id="p-industry")
         rev = gr.Textbox(label=AMOUNTS["revenue_last_year"], elem_id="p-revenue")
@@ -351,9 +621,10 @@ def check_tab(bot: Assistant) -> None:
     def check(qualification, industry, revenue, digital, cloud, layer, financing, listing,
               brand_listed, brand_cost, foreign_trade, expo_cost, patent_fees, first_use):
         flags = {"是": True, "否": False}
-        profile = {"qualification": qualification, "industry": industry, "revenue_last_year": revenue,
-                   "digital_contract": digital, "cloud_contract": cloud, "board_layer": layer,
-                   "direct_financing": financing, "listing": listing,
+        # A 区级 enterprise holds none of the qualifications the policy names.
+        profile = {"qualification": "无" if qualification == DISTRICT else qualification, "industry": industry,
+                   "revenue_last_year": revenue, "digital_contract": digital, "cloud_contract": cloud,
+                   "board_layer": layer, "direct_financing": financing, "listing": listing,
                    "brand_listed": flags.get(brand_listed), "brand_cost": brand_cost,
                    "foreign_trade": flags.get(foreign_trade), "expo_cost": expo_cost,
                    "patent_fees": patent_fees, "first_use": first_use}
@@ -362,77 +633,105 @@ def check_tab(bot: Assistant) -> None:
             report = bot.check(profile)
         except ProfileError as exc:
             return f"**企业情况有误**：{esc(str(exc))}", "", None
-        csv_path = check_file(report.to_csv())
+        shown = DISTRICT + "（不在本政策适用范围内）" if qualification == DISTRICT else report.qualification
+        caps = {r.id: r.cap_yuan for r in bot.rules}
+        rows = check_rows(report, caps)
+        facts = profile_lines({**profile, "qualification": qualification}, shown)
+        stem = f"政策体检-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         met = sum(r.status == "met" for r in report.rows)
-        return (f"资质：{esc(report.qualification)}；符合 {met} 项，共 {len(report.rows)} 项。",
-                check_table_html(report), [str(csv_path), str(check_xlsx(report, csv_path))])
+        return (f"资质：{esc(shown)}；符合 {met} 项，共 {len(report.rows)} 项。",
+                check_table_html(rows), [str(check_csv(rows, facts, stem)), str(check_xlsx(rows, facts, stem))])
 
     pbtn.click(check, [q_, ind, rev, dig, cld, lay, fin, lst, bl, bc, ft, ec, pf, fu],
                [psum, ptable, pfile], api_name="check")
 
 
-def source_tab(bot: Assistant) -> None:
-    docs = {d.title: d for d in bot.documents()}
-    first = next(iter(docs), None)
+# ---- 原文 ----------------------------------------------------------------------------------------
+def source_tab(bot: Assistant):
+    """The documents as loaded now (a re-index shows without a restart), their clauses, and search."""
 
-    def labels(title: str) -> list[str]:
-        doc = docs.get(title)
-        return [c.label for c in bot.index.clauses if doc and c.doc_id == doc.doc_id]
+    def documents() -> dict:
+        bot.refresh()
+        return {d.title: d for d in bot.documents()}
+
+    def clauses_of(title: str) -> list:
+        doc = documents().get(title)
+        return [c for c in bot.index.clauses if doc and c.doc_id == doc.doc_id]
 
     def show_section(title: str, label: str):
-        doc = docs.get(title)
-        clause = next((c for c in bot.index.clauses if doc and c.doc_id == doc.doc_id and c.label == label), None)
+        clause = next((c for c in clauses_of(title) if c.label == label), None)
         if clause is None:
             return ""
         path = " › ".join(esc(p) for p in clause.heading_path)
         return f"<p><small>{path}</small></p><p>{esc(clause.text).replace(chr(10), '<br>')}</p>"
 
     def sections_of(title: str):
-        choices = labels(title)
+        choices = [c.label for c in clauses_of(title)]
         value = choices[0] if choices else None
         return gr.update(choices=choices, value=value), show_section(title, value)
 
+    def reload_documents(current: str | None):
+        docs = documents()
+        title = current if current in docs else next(iter(docs), None)
+        sections, text = sections_of(title) if title else (gr.update(choices=[], value=None), "")
+        return f"已加载 {len(docs)} 份文件。", gr.update(choices=list(docs), value=title), sections, text
+
+    def hit_html(clause, words: str) -> str:
+        text = esc(clause.text)
+        if words and esc(words) in text:
+            text = text.replace(esc(words), f"<mark>{esc(words)}</mark>")
+        return (f'<details class="cite search-hit"><summary>《{esc(clause.doc_title)}》{esc(clause.label)}</summary>'
+                f'<div>{text.replace(chr(10), "<br>")}</div></details>')
+
     def search(words: str):
-        words = (words or "").strip()
+        words = (words or "").strip()[:200]
         if not words:
             return ""
-        hits = [c for c in bot.index.clauses if words in c.text or words in c.label][:30]
+        bot.refresh()
+        if hasattr(bot, "search"):  # ranked clauses, as the answers find them (any wording)
+            hits = [h.clause for h in bot.search(words, 20)]
+        else:
+            hits = [c for c in bot.index.clauses if words in c.text or words in c.label][:30]
         if not hits:
-            return f"<p>没有找到“{esc(words)}”。</p>"
-        items = []
-        for c in hits:
-            text = esc(c.text)
-            text = text.replace(esc(words), f"<mark>{esc(words)}</mark>")
-            items.append(f'<details class="cite"><summary>《{esc(c.doc_title)}》{esc(c.label)}</summary>'
-                         f'<div>{text.replace(chr(10), "<br>")}</div></details>')
-        return f"<p>找到 {len(hits)} 处：</p>" + "".join(items)
+            return f"<p>没有找到与“{esc(words)}”相关的条款。</p>"
+        return f"<p>找到 {len(hits)} 处：</p>" + "".join(hit_html(c, words) for c in hits)
 
-    gr.Markdown(f"已加载 {len(docs)} 份文件。")
+    docs = documents()
+    first = next(iter(docs), None)
+    first_labels = [c.label for c in clauses_of(first)] if first else []
+    count = gr.Markdown(f"已加载 {len(docs)} 份文件。", elem_id="doc-count")
     with gr.Row():
-        query = gr.Textbox(label="在文件中查找", placeholder="如：首贷、上云、知识产权", elem_id="doc-search", scale=4)
+        query = gr.Textbox(label="在文件中查找", placeholder="如：首贷、上云 补贴、知识产权", elem_id="doc-search", scale=4)
         find = gr.Button("查找", scale=1, elem_id="doc-search-send")
     found = gr.HTML(elem_id="doc-search-result")
-    dpick = gr.Dropdown(list(docs), value=first, label="文件", elem_id="doc-pick")
-    first_labels = labels(first) if first else []
+    # Documents added by a re-index are named too (the list itself follows on the tab and on load).
+    dpick = gr.Dropdown(list(docs), value=first, label="文件", elem_id="doc-pick", allow_custom_value=True)
     # Choices change with the document, so API callers may name any section label.
     spick = gr.Dropdown(first_labels, value=first_labels[0] if first_labels else None, label="章节 / 条款",
                         elem_id="section-pick", allow_custom_value=True)
     stext = gr.HTML(show_section(first, first_labels[0]) if first_labels else "", elem_id="section-text")
     dpick.change(sections_of, dpick, [spick, stext], api_visibility="private")
     spick.change(show_section, [dpick, spick], stext, api_name="source")
-    find.click(search, query, found, api_visibility="private")
-    query.submit(search, query, found, api_visibility="private")
+    find.click(search, query, found, api_visibility="private", show_progress="hidden")
+    query.submit(search, query, found, api_visibility="private", show_progress="hidden")
+    return reload_documents, dpick, [count, dpick, spick, stext]
+
+
+def info_markdown(bot: Assistant) -> str:
+    bot.refresh()
+    info = bot.info()
+    offline = info["answerer"] == "offline"
+    way = "离线确定性回答（未接入大模型）" if offline else f"大模型 {esc(info['answerer'][4:])}（经核对）"
+    return (f"向量模型：`{esc(info['embedder'])}`｜索引：{len(info['documents'])} 份文件、"
+            f"{info['clauses']} 个条款｜回答方式：{way}")
 
 
 def build_app(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str = "") -> gr.Blocks:
-    info = bot.info()
+    offline = bot.answerer_name == "offline"
     with gr.Blocks(title="专精特新政策助手") as demo:
-        offline = info["answerer"] == "offline"
         gr.Markdown(f"# 专精特新政策问答助手\n{HEADER if offline else HEADER_LLM}", elem_id="header")
         with gr.Accordion("技术信息", open=False):
-            way = "离线确定性回答（未接入大模型）" if offline else f"大模型 {esc(info['answerer'][4:])}（经核对）"
-            gr.Markdown(f"向量模型：`{esc(info['embedder'])}`｜索引：{len(info['documents'])} 份文件、"
-                        f"{info['clauses']} 个条款｜回答方式：{way}")
+            tech = gr.Markdown(info_markdown(bot), elem_id="tech-info")
         # Short tab names: all five fit on a phone screen, none hidden behind "⋯".
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("问答", elem_id="tab-chat"):
@@ -443,18 +742,20 @@ def build_app(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: s
                 calculator_tab(bot)
             with gr.Tab("体检", elem_id="tab-check"):
                 check_tab(bot)
-            with gr.Tab("原文", elem_id="tab-source"):
-                source_tab(bot)
+            with gr.Tab("原文", elem_id="tab-source") as source:
+                reload_documents, dpick, source_outputs = source_tab(bot)
         # A plain JSON endpoint for gradio_client users: Client(url).predict(q, [], api_name="/ask")
         api_q, api_h, api_out = gr.Textbox(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
 
         def ask(question: str, history: list) -> dict:
             """API: one question (+ history as [[q, a], …]) → the CONTRACT answer dict."""
-            pairs = [tuple(h) for h in (history or []) if isinstance(h, (list, tuple)) and len(h) == 2]
-            return bot.ask((question or "")[:MAX_INPUT], pairs).to_dict()
+            pairs = [(str(h[0]), str(h[1] or "")) for h in (history or []) if isinstance(h, (list, tuple)) and len(h) == 2]
+            return bot.ask((question or "")[:MAX_INPUT], pairs[-MAX_HISTORY:]).to_dict()
 
         gr.Button(visible=False).click(ask, [api_q, api_h], api_out, api_name="ask")
         demo.load(restore, saved, [chat, turns], api_visibility="private")
+        demo.load(lambda: info_markdown(bot), None, tech, api_visibility="private")
+        source.select(reload_documents, dpick, source_outputs, api_visibility="private")
     return demo
 
 
@@ -481,7 +782,8 @@ def make_server(bot: Assistant, feedback: FeedbackStore | None, notice: str = ""
     api.add_middleware(RequestLimits, limit_for=body_limit)
     demo = build_app(bot, feedback, notice)
     demo.queue(default_concurrency_limit=workers)
-    return gr.mount_gradio_app(api, demo, path="/", css=CSS, footer_links=["api"], show_error=False)
+    return gr.mount_gradio_app(api, demo, path="/", css=CSS, head=HEAD, i18n=gradio_words(),
+                               footer_links=["api"], show_error=False, run_history=False)
 
 
 def main(argv: list[str] | None = None) -> None:
