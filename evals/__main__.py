@@ -39,15 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--gate", action="store_true", help=f"低于 {THRESHOLDS.name} 的门槛则失败")
     run.add_argument("--via", choices=["api", "cli"], default="api",
                      help="api：Python 接口；cli：批量命令行 python -m assistant ask --jsonl")
-    cal = sub.add_parser("calibrate", help="按开发集校准拒答阈值（拒答精确率目标）")
-    cal.add_argument("sets", nargs="+")
-    cal.add_argument("--index")
-    cal.add_argument("--precision", type=float, default=0.95, help="拒答精确率目标")
+    cal = sub.add_parser("calibrate", help="在混合开发数据上校准拒答判断，写入 corpus/gate.toml")
+    cal.add_argument("--config", default=str(Path(__file__).with_name("calibration.toml")))
+    cal.add_argument("--out", help="模型文件（默认 corpus/gate.toml）")
+    cal.add_argument("--rebuild", action="store_true", help="重建校准用的索引")
     args = p.parse_args(argv)
     if args.command == "calibrate":
         from .calibrate import calibrate
 
-        return calibrate([Path(s) for s in args.sets], args.index, args.precision)
+        return calibrate(Path(args.config), Path(args.out) if args.out else None, args.rebuild)
 
     from assistant import Assistant
 

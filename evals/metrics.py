@@ -81,6 +81,12 @@ def _values(text: str) -> set[Decimal]:
             out.add(v * _UNIT[m.group(2)])
         if "." not in m.group(1) and len(m.group(1)) >= 3:
             out.add(v)  # plain yuan
+    try:  # amounts written in words (营收一亿二) ground the figures an answer states from them
+        from assistant.understand.amounts import AmountError, find_amounts
+
+        out |= {m.yuan for m in find_amounts(text) if m.yuan is not None}
+    except AmountError:
+        pass
     return out
 
 

@@ -34,7 +34,8 @@ def test_calculation_leads_the_answer(bot):
     ans = bot.ask("上云上平台合同额50万元，补贴多少？")
     assert ans.calculation.to_dict() == {"rule_id": "cloud-migration", "inputs": {"contract_yuan": 500000},
                                          "amount_yuan": 150000,
-                                         "steps": ["合同额 500000 × 30% = 150000", "150000 ≤ 上限 300000"]}
+                                         "steps": ["按合同额50万元计算", "合同额 500,000 × 30% = 150,000元",
+                                                   "150,000元未超过上限300,000元"]}
     assert ans.text.startswith("可获得的资金支持为15万元（150000元）")
 
 

@@ -18,6 +18,7 @@ from assistant.understand.terms import QueryTerms
 # Qualification levels the policy's scope clause leaves out.
 EXCLUDED_LEVELS = ("区级", "省级", "无")
 WHOLE_ARTICLE = 400  # an article up to this long is quoted whole
+LAW_ARTICLES = 3  # articles quoted for a question about laws (the best and those found next)
 _PERIOD = re.compile(r"(?:执行期|有效期)至(\d{4})年[^，。（(]*(?:[（(][^）)]*[）)])?")
 _QUOTED = re.compile(r"“([^”]+)”")
 _OPEN, _CLOSE = "（(“「《", "）)”」》"
@@ -48,8 +49,10 @@ def cite(clause: Clause, quote: str) -> Citation:
 
 class Composer:
     def __init__(self, clauses: list[Clause], clauses_by_key: dict[str, Clause], rules: list[Rule],
-                 cues: Cues, policy_documents: list[Document], document_count: int):
+                 cues: Cues, policy_documents: list[Document], document_count: int, articles_of=lambda d: False):
+        """articles_of(doc_id): the document is built of articles (第X条), quoted article by article."""
         self.clauses, self.clauses_by_key, self.rules, self.cues = clauses, clauses_by_key, rules, cues
+        self.articles_of = articles_of
         self.clauses_of: dict[str, list[Clause]] = {}
         for c in clauses:
             self.clauses_of.setdefault(c.doc_id, []).append(c)
@@ -63,7 +66,10 @@ class Composer:
         scope_rule = next((r for r in self.rules if r.kind == "scope"), None)
         if level is None or scope_rule is None:
             return None
-        generic_ask = all(not a.signature for a in query.asks) and query.intent.eligibility
+        about_policy = any(a.signature for a in query.asks)
+        generic_ask = not about_policy and query.intent.eligibility and query.intent.on_topic
+        if not about_policy and not generic_ask:
+            return None  # not a question about the policy: its scope rule says nothing about it
         if level not in EXCLUDED_LEVELS and not generic_ask:
             return None  # 国家级/市级 asking about a measure: the measure answers
         if query.document is not None and query.document.document.doc_id != scope_rule.doc_id:
@@ -81,15 +87,20 @@ class Composer:
                           citations=[cite(clause, scope_rule.quote)])
 
     def rule(self, ask: Ask, routed: Routed, clause: Clause) -> AnswerPart:
+        """A rule of the policy answers: its verdict and lead (the calculator's), the readings it
+        applied as notes, the quote the rule computes from."""
         rule = routed.rule
-        verdict, lead = split_verdict(routed.lead)
+        verdict, lead = routed.verdict, routed.lead
+        said, rest = split_verdict(lead)
+        if verdict and said == verdict:
+            lead = rest  # the renderer says the verdict
         if routed.asks_input:
             # No figure computed: state the rule itself, then what is needed to compute.
             verdict, stated = self._lead(ask, rule.quote)
             lead = stated + routed.lead
         elif not lead:
             verdict, lead = self._lead(ask, rule.quote)
-        notes = [rule.get("note")] if rule.get("note") else []
+        notes = list(routed.notes) + ([rule.get("note")] if rule.get("note") else [])
         return AnswerPart(subject=rule.title, verdict=verdict, lead=lead,
                           citations=[cite(clause, rule.quote)], notes=notes,
                           calculation=routed.calculation)
@@ -119,10 +130,11 @@ class Composer:
         return None
 
     # ---- periods and overviews -------------------------------------------------------------
-    def period_clause(self, hits: list[Hit], named: bool) -> tuple[Clause, re.Match] | None:
-        """The scope clause of a hit's document that states its period, else (a question naming
-        no document) any one's."""
-        doc_ids = [h.clause.doc_id for h in hits] + ([] if named else [d.doc_id for d in self.policy_documents])
+    def period_clause(self, hits: list[Hit], named: bool, policy: bool) -> tuple[Clause, re.Match] | None:
+        """The scope clause of a hit's document that states its period, else (policy: the ask is
+        about the policy, or names nothing else: 2029年还能申请吗) the policy's."""
+        doc_ids = [h.clause.doc_id for h in hits[:3]] + \
+            ([d.doc_id for d in self.policy_documents] if policy and not named else [])
         for doc_id in dict.fromkeys(doc_ids):
             clause = self.clauses_by_key.get(f"{doc_id}#scope")
             if clause:
@@ -164,6 +176,15 @@ class Composer:
             if adds and sum(t.weight for t in adds) >= 0.25 * sum(t.weight for t in terms.terms):
                 chosen.append(h.clause)
                 uncovered = [t for t in uncovered if t not in adds]
+        if self.articles_of(primary.doc_id):
+            # A question in people's words about a law: the next articles found that speak of it
+            # too are quoted, the way a lawyer cites the provisions that bear on a question.
+            for h in hits[1:]:
+                if len(chosen) >= LAW_ARTICLES:
+                    break
+                if h.clause not in chosen and self.articles_of(h.clause.doc_id) and \
+                        any(t.found_in(h.clause.text) for t in terms.terms):
+                    chosen.append(h.clause)
         citations = [c for clause in chosen for c in self.citations(clause, terms)]
         # The lead speaks from the sentence that answers best, wherever it stands in the clause.
         top = best_sentences(primary, terms, self.cues, limit=1)[0]
@@ -175,7 +196,10 @@ class Composer:
         return AnswerPart(subject=primary.label, verdict=verdict, lead=lead, citations=citations, notes=notes)
 
     def citations(self, clause: Clause, terms: QueryTerms) -> list[Citation]:
-        """One citation per run of adjacent chosen sentences, so every quote is verbatim."""
+        """An article short enough is quoted whole; otherwise one citation per run of adjacent
+        chosen sentences, so every quote is verbatim."""
+        if self.articles_of(clause.doc_id) and len(clause.text) <= WHOLE_ARTICLE:
+            return [cite(clause, clause.text)]
         chosen = best_sentences(clause, terms, self.cues)
         text = clause.text
         runs: list[str] = []
@@ -204,7 +228,7 @@ class Composer:
             core = [p for p in pieces if p in core or p == grant]
         whole = clause.text if clause is not None else quote
         claimed = self._claimed(ask)
-        if claimed and not states_money(whole):
+        if claimed and not states_money(quote):
             # "能拿1000万吗" against a clause without a figure: no 可以, the text decides nothing.
             return None, (f"原文未规定金额：该条款没有写明具体金额或比例，无法确认能否获得{claimed}。"
                           + "，".join(core) + "。")

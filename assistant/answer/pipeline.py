@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from assistant.answer.calibration import GateModel
 from assistant.answer.compose import Composer
 from assistant.answer.gate import Gate, GateDecision
 from assistant.answer.parts import DocumentPart
@@ -38,7 +39,7 @@ from assistant.understand.wordstats import WordStats
 class Pipeline:
     def __init__(self, index: Index, retriever: HybridRetriever, seg: Segmenter, lexicon: Lexicon,
                  rules: list[Rule], settings: Settings, stats: WordStats, gazetteer: Gazetteer,
-                 parts: tuple[DocumentPart, ...], cues: Cues):
+                 parts: tuple[DocumentPart, ...], cues: Cues, gate_model: GateModel | None = None):
         self.index, self.retriever, self.seg, self.lexicon = index, retriever, seg, lexicon
         self.rules, self.settings, self.stats, self.gazetteer, self.cues = rules, settings, stats, gazetteer, cues
         self.clauses_by_key = {c.key: c for c in index.clauses}
@@ -50,10 +51,11 @@ class Pipeline:
         self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
                                  settings.min_coverage)
         self.gate = Gate(index, self.clauses_by_key, primary, seg, lexicon, stats, gazetteer,
-                         settings.min_coverage, is_function_word)
-        self.composer = Composer(index.clauses, self.clauses_by_key, rules, cues,
-                                 self.selector.policy_documents(), len(index.documents))
+                         settings.min_coverage, is_function_word, lambda text: retriever.embedder.embed([text])[0],
+                         gate_model)
         self._articles = {d.doc_id for d in index.documents if d.style == "articles"}
+        self.composer = Composer(index.clauses, self.clauses_by_key, rules, cues,
+                                 self.selector.policy_documents(), len(index.documents), self.articles_of)
 
     def articles_of(self, doc_id: str) -> bool:
         """Whether a document is built of articles (its citations name the document)."""
@@ -108,7 +110,11 @@ class Pipeline:
                              "amount_yuan": routed.calculation.amount_yuan if routed and routed.calculation else None})
         retrieved = self.searcher.search(ask, selection)
         record("retrieve", retrieved.describe())
-        period = self.composer.period_clause(retrieved.hits, selection.named) if ask.intent.about_dates else None
+        period = None
+        if ask.intent.about_dates:
+            about_policy = not ask.terms.terms or bool(ask.signature) or \
+                (ask.intent.on_topic and (ask.intent.validity or ask.intent.started))
+            period = self.composer.period_clause(retrieved.hits, selection.named, about_policy)
         decision = self.gate.decide(query, ask, selection, retrieved.hits, routed, period is not None)
         record("gate", decision.describe())
         part = self.composer.caveat(self.compose(ask, decision, routed, period), decision.caveat)

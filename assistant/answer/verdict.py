@@ -14,8 +14,6 @@ from assistant.answer.sentences import gives_money
 from assistant.understand.cues import Cues
 from assistant.understand.query import Ask
 
-# Share of the ask's topic weight the sentence itself must state for its modality to answer it.
-ENTAILED_COVERAGE = 0.8
 _VERDICT_SEP = {"符合": "：", "不符合": "：", "不能": "："}
 VERDICT_WORDS = ("不可以", "不符合", "可以", "符合", "没有", "不能", "有", "能")
 
@@ -25,13 +23,12 @@ def entailed(ask: Ask, sentence: str, cues: Cues) -> str | None:
     intent = ask.intent
     if not intent.yes_no or intent.amount and not intent.has:
         return None
-    terms = ask.terms.terms
-    total = sum(t.weight for t in terms)
-    if not terms or total <= 0:
+    terms = [t for t in ask.terms.terms if t.weight > 0]
+    if not terms:
         return None
-    stated = sum(t.weight for t in terms if t.found_in(sentence)) / total
-    chief = max(terms, key=lambda t: t.weight)
-    if stated < ENTAILED_COVERAGE or not chief.found_in(sentence):
+    # The sentence states the asked act itself: every topic word of the ask, in the ask's own
+    # words or the documents' words for them (首贷; 第一次贷款 → 首贷), not merely most of them.
+    if not all(t.found_in(sentence) for t in terms):
         return None
     if cues.has("forbids", sentence):
         return None  # a prohibition's scope is for the reader to weigh, not for a one-word verdict
