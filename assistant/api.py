@@ -32,6 +32,7 @@ from assistant.understand.tokenize import Segmenter
 from assistant.understand.wordstats import WordStats
 
 log = logging.getLogger(__name__)
+RETIRE_SECONDS = 30.0  # after a build switch, the old build's store stays open this long for answers under way
 ANSWER_CACHE = 4096  # recent answers kept per process (hotlines hear the same questions often)
 
 
@@ -143,9 +144,14 @@ class Assistant:
         if corpus_dir is not None:
             settings = replace(settings, corpus_dir=Path(corpus_dir))
         toolkit = Toolkit.load(settings)
-        if is_empty(settings.index_dir):
-            log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
-            toolkit.build(settings.corpus_dir, settings.index_dir)
+        from assistant.store.index import build_lock, claim_directory, needs_first_build
+
+        if needs_first_build(settings.index_dir):
+            claim_directory(settings.index_dir)
+            with build_lock(settings.index_dir):  # a second process starting now waits for this build
+                if needs_first_build(settings.index_dir):
+                    log.info("no index at %s: building it from %s", settings.index_dir, settings.corpus_dir)
+                    toolkit.build(settings.corpus_dir, settings.index_dir)
         try:
             index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
         except StaleIndex as exc:
@@ -183,9 +189,19 @@ class Assistant:
             except IndexUnusable as exc:
                 log.error("新索引不可用，继续使用当前索引：%s", exc)
                 return False
+            old = self.index
             self._wire(index)
+            # The old build's Chroma handles are let go once answers begun on it are done (its
+            # store also waits for searches under way): each switch used to keep ~11 descriptors.
+            closer = threading.Timer(RETIRE_SECONDS, old.close)
+            closer.daemon = True
+            closer.start()
             log.info("switched to index build %s", index.directory.name)
             return True
+
+    def close(self) -> None:
+        """Let go of the index's Chroma handles (a process that is done with this assistant)."""
+        self.index.close()
 
     @property
     def embedder_name(self) -> str:

@@ -38,6 +38,7 @@ class LoadedCorpus:
     errors: list[DocumentError] = field(default_factory=list)
     parsed: int = 0  # documents read and split now (the rest were unchanged and reused)
     reused: set[str] = field(default_factory=set)  # ids of the documents taken unchanged
+    structure: StructureRules | None = None  # the rules it was read with (versions: their title marker)
 
 
 def document_files(root: Path) -> list[Path]:
@@ -174,7 +175,7 @@ def load_corpus(root: Path | list[Path], rules: StructureRules, known: Known | N
     """Every document under one folder or several (recursively); bad files are reported, skipped.
     known: documents parsed by the previous build; those whose file did not change are reused."""
     roots = root if isinstance(root, list) else [root]
-    out = LoadedCorpus(root=os.pathsep.join(str(r.resolve()) for r in roots))
+    out = LoadedCorpus(root=os.pathsep.join(str(r.resolve()) for r in roots), structure=rules)
     seen: dict[str, Path] = {}
     paths = [p for r in roots for p in document_files(r)]
     for n, path in enumerate(paths):

@@ -26,6 +26,7 @@ class StructureRules:
     article: re.Pattern
     articles_preamble_label: str
     info_end: str
+    version_marker: re.Pattern | None = None  # a version's mark at a title's end (assistant/documents/versions.py)
 
     @classmethod
     def load(cls, path: Path) -> "StructureRules":
@@ -37,6 +38,7 @@ class StructureRules:
             scope_label=pol["scope_label"], chapter=re.compile(art["chapter"]),
             part=re.compile(art["part"]), article=re.compile(art["article"]),
             articles_preamble_label=art["preamble_label"], info_end=data["markdown"]["info_end"],
+            version_marker=re.compile(data["versions"]["marker"]) if "versions" in data else None,
         )
 
     def starts_structure(self, para: str) -> bool:

@@ -13,24 +13,28 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from assistant.store.build import Chunk, PreviousBuild, ServerWrites, chunk_clause, clauses_from_rows, read_json, read_jsonl, write_build
 from assistant.documents.corpus import LoadedCorpus
+from assistant.documents.managed import kept_versions
+from assistant.documents.versions import resolve as resolve_versions
 from assistant.store.embedders import Embedder
 from assistant.store.lexical import BM25
 from assistant.models import Clause, Document
 from assistant.progress import Progress, no_progress
 from assistant.understand.tokenize import Segmenter
-from assistant.store.vectorstore import ChromaStore, legacy_server_collection
+from assistant.store.vectorstore import ChromaStore, is_outage, legacy_server_collection
 
 __all__ = ["Chunk", "chunk_clause", "Index", "IndexUnusable", "NotAnIndex", "StaleIndex", "build_index",
-           "open_index", "current_build", "exists", "is_ours", "is_empty", "claim_directory"]
+           "open_index", "current_build", "exists", "is_ours", "is_empty", "claim_directory", "build_lock",
+           "needs_first_build"]
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # 3: chunk keys as Chroma ids, words as ids in tokens.npz, vectors.npy
@@ -39,6 +43,7 @@ MARKER = ".zjtx-index"
 KEEP_BUILDS = 3  # the live build and the two before it: running processes may still read them
 _BUILD_NAME = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")
 LOCK_WAIT_SECONDS = 600
+LOCK_FILE = ".build.lock"
 
 
 class IndexUnusable(RuntimeError):
@@ -77,6 +82,16 @@ class Index:
     @property
     def embedder_name(self) -> str:
         return self.manifest["embedder"]
+
+    @property
+    def superseded(self) -> list[dict]:
+        """Older versions of live documents, left out of this build (documents/versions.py)."""
+        return list(self.manifest.get("superseded", []))
+
+    def close(self) -> None:
+        """Let go of the vector store's handles (Chroma's sqlite files and loaded graph); searches
+        under way finish first, later ones find no dense hits."""
+        self.dense.close()
 
     def primary_doc_ids(self) -> list[str]:
         """Documents asked first: policy measures (一、…) unless their metadata says otherwise.
@@ -139,24 +154,99 @@ def claim_directory(index_dir: Path) -> None:
     (index_dir / MARKER).write_text("zjtx-assistant index directory\n", encoding="utf-8")
 
 
+class _Held:
+    """This process's hold on one index directory's lock: re-entered by the thread that has it
+    (a command holds it from reading the live state to the switch; the build inside takes it again)."""
+
+    def __init__(self):
+        self.owner = threading.RLock()
+        self.depth = 0
+        self.file = None
+
+
+_held: dict[str, _Held] = {}
+_held_guard = threading.Lock()
+
+
+def _hold(index_dir: Path) -> _Held:
+    with _held_guard:
+        return _held.setdefault(str(index_dir.resolve()), _Held())
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path, wait_seconds: float = LOCK_WAIT_SECONDS):
-    """One build at a time per index directory, across processes: a second build waits for the
-    first (up to wait_seconds), then refuses with a message."""
-    with open(index_dir / ".build.lock", "a+") as f:
-        deadline = time.monotonic() + wait_seconds
-        while True:
+    """One change at a time per index directory, across processes and threads: a build, or a
+    whole `corpus add/remove` from reading the live state to the switch. A second one waits (up
+    to wait_seconds, saying so once), then refuses with a message. An flock: the kernel lets go of
+    it when its process dies, so a killed build never leaves the index locked."""
+    held = _hold(index_dir)
+    busy = IndexUnusable(f"另一个进程正在构建或修改索引（{index_dir}），请稍后再试")
+    if not held.owner.acquire(timeout=wait_seconds):
+        raise busy
+    try:
+        if held.depth == 0:
+            f = open(index_dir / LOCK_FILE, "a+")
             try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexUnusable(f"另一个索引构建正在进行（{index_dir}），请稍后再试") from None
-                time.sleep(0.2)
+                _flock(f, index_dir, time.monotonic() + wait_seconds, busy)
+            except BaseException:
+                f.close()
+                raise
+            held.file = f
+        held.depth += 1
         try:
             yield
         finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            held.depth -= 1
+            if held.depth == 0:
+                fcntl.flock(held.file, fcntl.LOCK_UN)
+                held.file.close()
+                held.file = None
+    finally:
+        held.owner.release()
+
+
+def _flock(f, index_dir: Path, deadline: float, busy: Exception) -> None:
+    announced = False
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise busy from None
+            if not announced:
+                log.warning("另一个进程正在构建或修改索引 %s，等待其完成…", index_dir)
+                announced = True
+            time.sleep(0.2)
+
+
+def index_busy(index_dir: Path) -> bool:
+    """Another process (or thread) is building or changing this index right now."""
+    held = _hold(index_dir)
+    if held.depth and held.owner.acquire(blocking=False):  # this very thread holds it
+        held.owner.release()
+        return False
+    lock = index_dir / LOCK_FILE
+    if not lock.exists():
+        return False
+    with open(lock, "rb") as f:  # read only: a reader may not be allowed to write here
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return held.depth > 0
+
+
+def needs_first_build(index_dir: Path) -> bool:
+    """No index yet: an empty directory, or ours with no live build and no finished one (a first
+    build under way or killed). A finished build without CURRENT is damage, not a first start."""
+    if is_empty(index_dir):
+        return True
+    if not is_ours(index_dir) or current_build(index_dir):
+        return False
+    builds = index_dir / "builds"
+    return not builds.is_dir() or not any((d / "manifest.json").exists() for d in _our_builds(builds))
 
 
 def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segmenter,
@@ -165,34 +255,57 @@ def build_index(index_dir: Path, corpus: LoadedCorpus, embedder: Embedder, seg: 
     """chroma_url: the vectors go to a `chroma run` server (one collection shared by the index's
     builds, vectors under content keys: an incremental build sends only new text) instead of
     the build folder; the lexical index and clauses stay in the build folder either way.
-    incremental: words and vectors of unchanged chunks come from the live build."""
+    incremental: words and vectors of unchanged chunks come from the live build.
+    Of several versions of one document only the newest is built, unless the index keeps them
+    all (documents/versions.py, documents/managed.py); the others are listed in the manifest."""
     if not corpus.clauses:
         raise IndexUnusable("语料中没有可索引的条款，旧索引保持不变")
     claim_directory(index_dir)
     with build_lock(index_dir):
+        marker = corpus.structure.version_marker if corpus.structure is not None else None
+        versions = resolve_versions(corpus.documents, corpus.clauses, marker, kept_versions(index_dir))
+        corpus = replace(corpus, documents=versions.documents, clauses=versions.clauses)
         builds = index_dir / "builds"
         builds.mkdir(parents=True, exist_ok=True)
+        _sweep_unfinished(builds)
         build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         build = builds / build_id
         build.mkdir()
         written = ServerWrites()
+        tmp = index_dir / f"CURRENT.{build_id}"
         try:
             prev = _previous_build(index_dir, embedder) if incremental else None
             manifest = write_build(build, corpus, embedder, seg, chroma_url, prev, signatures, progress, written)
-            manifest = {"format": FORMAT, "embedder": embedder.name, **manifest}
-            (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                                 encoding="utf-8")
+            manifest = {"format": FORMAT, "embedder": embedder.name, **manifest,
+                        "superseded": versions.superseded, "kept_versions": versions.kept}
+            _write_whole(build / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+            _write_whole(tmp, build_id)
+            os.replace(tmp, index_dir / "CURRENT")
         except BaseException:
+            tmp.unlink(missing_ok=True)
             shutil.rmtree(build, ignore_errors=True)
             if chroma_url and written.collection:
                 _release_server_keys(builds, chroma_url, written.collection, written.added)
             raise
-        tmp = index_dir / f"CURRENT.{build_id}"
-        tmp.write_text(build_id, encoding="utf-8")
-        os.replace(tmp, index_dir / "CURRENT")
         _prune(builds, build_id)
     log.info("index built at %s: %s", build, manifest)
     return manifest
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Written and flushed to disk before it counts: a full disk fails here, not in a reader."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sweep_unfinished(builds: Path) -> None:
+    """Build folders a killed build left without a manifest (called under the lock, so none is
+    being written): never live, never read."""
+    for d in _our_builds(builds):
+        if not (d / "manifest.json").exists():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _previous_build(index_dir: Path, embedder: Embedder) -> PreviousBuild | None:
@@ -287,7 +400,7 @@ def is_ours(index_dir: Path) -> bool:
 def is_empty(index_dir: Path) -> bool:
     """Nothing there yet: safe to build into (a fresh index)."""
     return not index_dir.exists() or (index_dir.is_dir() and not any(
-        p for p in index_dir.iterdir() if p.name not in (MARKER, ".build.lock")))
+        p for p in index_dir.iterdir() if p.name not in (MARKER, LOCK_FILE)))
 
 
 REBUILD_HINT = "请运行 python -m assistant index --corpus <文档目录> --index {dir} 重建索引"
@@ -299,6 +412,12 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
     if index_dir.exists() and not is_ours(index_dir) and any(index_dir.iterdir()):
         claim_directory(index_dir)  # adopts an older index of ours, refuses anything else
     build_id = current_build(index_dir)
+    if not build_id and is_ours(index_dir) and index_busy(index_dir):
+        # A first build under way in another process (the app started beside `index`): wait for
+        # it rather than call its half-made folder damaged.
+        log.warning("索引 %s 正在由另一个进程构建，等待其完成…", index_dir)
+        with build_lock(index_dir):
+            build_id = current_build(index_dir)
     if not build_id:
         if is_ours(index_dir) and (index_dir / "builds").exists():
             raise IndexUnusable(f"索引已损坏：{index_dir} 缺少 CURRENT（不知道哪个构建在用）。{hint}")
@@ -326,13 +445,17 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
     if server is None and not (build / "chroma").is_dir():
         raise IndexUnusable(f"索引已损坏：{build} 缺少向量库目录 chroma/。{hint}")
     collection = manifest.get("collection") or (legacy_server_collection(build_id) if server else None)
-    try:
-        dense = ChromaStore(build / "chroma", embedder, server, collection, create=False)
-    except Exception as exc:  # server unreachable, collection missing, files damaged
+    try:  # an unreachable server or a full disk opens it unavailable: lexical answers meanwhile
+        dense = ChromaStore(build / "chroma", embedder, server, collection, create=False, outages=True)
+    except Exception as exc:  # collection missing, files damaged
         where = f"向量库服务器 {server}" if server else f"向量库 {build / 'chroma'}"
         raise IndexUnusable(f"{where} 无法使用（{type(exc).__name__}: {exc}）" + ("" if server else f"。{hint}")) from exc
     _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint)
     return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors)
+
+
+class _Skip(Exception):
+    """The vector store is unavailable: its checks wait."""
 
 
 def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint) -> None:
@@ -350,6 +473,8 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vect
     if len(keys) != len(chunks) or vectors.shape != (len(chunks), dense.embedder.dim):
         problems.append(f"片段编号 {len(keys)} 个、向量 {vectors.shape[0]} 个，应为 {len(chunks)} 个")
     try:
+        if not dense.available:  # unreachable now: its vectors go unchecked, its searches return nothing
+            raise _Skip
         stored, expected = dense.count(), manifest.get("vectors")
         if manifest.get("collection"):  # shared by the index's builds: holds at least ours
             if not dense.holds(keys, expected):
@@ -357,8 +482,13 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vect
         elif stored != expected:
             problems.append(f"向量库 {stored} 个向量，应为 {expected} 个")
         if chunks and not problems:
-            dense.search(np.ones(dense.embedder.dim, dtype=np.float32), 1)
+            dense.probe()
+    except _Skip:
+        pass
     except Exception as exc:  # chromadb raises many kinds on damaged HNSW or sqlite files
-        problems.append(f"向量库无法读取（{type(exc).__name__}: {exc}）")
+        if is_outage(exc):  # went away between opening and checking: not the index's fault
+            log.warning("向量库暂不可用，未核对向量数量：%s（%s）", build, exc)
+        else:
+            problems.append(f"向量库无法读取（{type(exc).__name__}: {exc}）")
     if problems:
         raise IndexUnusable(f"索引已损坏：{build}：" + "；".join(problems) + f"。{hint}")
