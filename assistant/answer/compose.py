@@ -49,10 +49,13 @@ def cite(clause: Clause, quote: str) -> Citation:
 
 class Composer:
     def __init__(self, clauses: list[Clause], clauses_by_key: dict[str, Clause], rules: list[Rule],
-                 cues: Cues, policy_documents: list[Document], document_count: int, articles_of=lambda d: False):
-        """articles_of(doc_id): the document is built of articles (第X条), quoted article by article."""
+                 cues: Cues, policy_documents: list[Document], document_count: int, articles_of=lambda d: False,
+                 item_marker: re.Pattern | None = None):
+        """articles_of(doc_id): the document is built of articles (第X条), quoted article by article.
+        item_marker: how a list item opens (（一）…, corpus/structure.toml), so a quote never cuts a
+        list's head from its items."""
         self.clauses, self.clauses_by_key, self.rules, self.cues = clauses, clauses_by_key, rules, cues
-        self.articles_of = articles_of
+        self.articles_of, self.item_marker = articles_of, item_marker
         self.clauses_of: dict[str, list[Clause]] = {}
         for c in clauses:
             self.clauses_of.setdefault(c.doc_id, []).append(c)
@@ -193,14 +196,26 @@ class Composer:
         note = next((r.get("note") for r in self.rules if r.get("note") and top in r.quote), "")
         if note and note not in lead:
             notes.append(note)  # what the rule adds to its quote (区级补贴不低于市级标准 …)
-        return AnswerPart(subject=primary.label, verdict=verdict, lead=lead, citations=citations, notes=notes)
+        return AnswerPart(subject=self._subject(ask, primary), verdict=verdict, lead=lead, citations=citations,
+                          notes=notes)
+
+    @staticmethod
+    def _subject(ask: Ask, clause: Clause) -> str:
+        """What a part is about, as the hotline names it: the ask's weightiest word in the words
+        of the clause (阿里云 → 上云上平台), else the clause's label."""
+        text = clause.label + clause.text
+        for term in sorted(ask.terms.terms, key=lambda t: -t.weight):
+            found = next((a for a in term.alternatives if a in text), None)
+            if found:
+                return found
+        return clause.label
 
     def citations(self, clause: Clause, terms: QueryTerms) -> list[Citation]:
         """An article short enough is quoted whole; otherwise one citation per run of adjacent
         chosen sentences, so every quote is verbatim."""
         if self.articles_of(clause.doc_id) and len(clause.text) <= WHOLE_ARTICLE:
             return [cite(clause, clause.text)]
-        chosen = best_sentences(clause, terms, self.cues)
+        chosen = self._with_lists(clause.text, best_sentences(clause, terms, self.cues))
         text = clause.text
         runs: list[str] = []
         last_end = -1
@@ -212,6 +227,27 @@ class Composer:
                 runs.append(s)
             last_end = start + len(s)
         return [cite(clause, r) for r in runs]
+
+    def _with_lists(self, text: str, chosen: list[str]) -> list[str]:
+        """A chosen sentence inside a list (…有下列情形之一的：（一）…；（二）…) brings the whole
+        list: its head and every item, in order, so the quote says what the items are items of."""
+        if self.item_marker is None:
+            return chosen
+        sents = sentences(text.replace("\n\n", "\n"))
+        is_item = [bool(self.item_marker.match(s.lstrip())) or bool(self.item_marker.search(s.split("：")[-1][:4]))
+                   and "：" in s for s in sents]
+        keep = {i for i, s in enumerate(sents) if s in chosen}
+        for i in sorted(keep):
+            if not is_item[i] and not sents[i].rstrip().endswith(("：", ":")):
+                continue
+            start = i
+            while start > 0 and is_item[start] and not ("：" in sents[start]):
+                start -= 1
+            end = i
+            while end + 1 < len(sents) and self.item_marker.match(sents[end + 1].lstrip()):
+                end += 1
+            keep |= set(range(start, end + 1))
+        return [sents[i] for i in sorted(keep)]
 
     def _lead(self, ask: Ask, quote: str, clause: Clause | None = None) -> tuple[str | None, str]:
         """(verdict, the direct answer): the verdict only where the sentence entails it, then the

@@ -132,7 +132,8 @@ class Gate:
         """A topic word no loaded document uses (in any of its forms): not in the clauses found,
         not a word of the index."""
         bm25 = self.index.bm25
-        return not term.found_in(text) and not any(bm25.term_idf(a.lower()) for a in term.alternatives)
+        known = any(bm25.term_idf(w.lower()) for w in (*term.alternatives, *term.parts))
+        return not term.found_in(text) and not known  # 散装白酒: the index speaks of 散装
 
     def _decide(self, query: Query, ask: Ask, selection: Selection, hits: list[Hit],
                 routed: Routed | None, period_known: bool, incidental: float) -> GateDecision:

@@ -39,7 +39,8 @@ from assistant.understand.wordstats import WordStats
 class Pipeline:
     def __init__(self, index: Index, retriever: HybridRetriever, seg: Segmenter, lexicon: Lexicon,
                  rules: list[Rule], settings: Settings, stats: WordStats, gazetteer: Gazetteer,
-                 parts: tuple[DocumentPart, ...], cues: Cues, gate_model: GateModel | None = None):
+                 parts: tuple[DocumentPart, ...], cues: Cues, gate_model: GateModel | None = None,
+                 item_marker=None):
         self.index, self.retriever, self.seg, self.lexicon = index, retriever, seg, lexicon
         self.rules, self.settings, self.stats, self.gazetteer, self.cues = rules, settings, stats, gazetteer, cues
         self.clauses_by_key = {c.key: c for c in index.clauses}
@@ -55,7 +56,8 @@ class Pipeline:
                          gate_model)
         self._articles = {d.doc_id for d in index.documents if d.style == "articles"}
         self.composer = Composer(index.clauses, self.clauses_by_key, rules, cues,
-                                 self.selector.policy_documents(), len(index.documents), self.articles_of)
+                                 self.selector.policy_documents(), len(index.documents), self.articles_of,
+                                 item_marker)
 
     def articles_of(self, doc_id: str) -> bool:
         """Whether a document is built of articles (its citations name the document)."""
@@ -111,10 +113,12 @@ class Pipeline:
         retrieved = self.searcher.search(ask, selection)
         record("retrieve", retrieved.describe())
         period = None
-        if ask.intent.about_dates:
-            about_policy = not ask.terms.terms or bool(ask.signature) or \
-                (ask.intent.on_topic and (ask.intent.validity or ask.intent.started))
-            period = self.composer.period_clause(retrieved.hits, selection.named, about_policy)
+        # A period answers an ask about the policy's own period (2029年还能申请吗, 这个政策有效期多长);
+        # 劳动合同到期 is about a contract.
+        about_policy = not ask.terms.terms or bool(ask.signature) or \
+            (ask.intent.on_topic and (ask.intent.validity or ask.intent.started))
+        if ask.intent.about_dates and about_policy:
+            period = self.composer.period_clause(retrieved.hits, selection.named, True)
         decision = self.gate.decide(query, ask, selection, retrieved.hits, routed, period is not None)
         record("gate", decision.describe())
         part = self.composer.caveat(self.compose(ask, decision, routed, period), decision.caveat)

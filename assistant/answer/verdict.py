@@ -24,21 +24,49 @@ def entailed(ask: Ask, sentence: str, cues: Cues) -> str | None:
     if not intent.yes_no or intent.amount and not intent.has:
         return None
     terms = [t for t in ask.terms.terms if t.weight > 0]
-    if not terms:
+    if not terms or not ask.words:
         return None
-    # The sentence states the asked act itself: every topic word of the ask, in the ask's own
-    # words or the documents' words for them (首贷; 第一次贷款 → 首贷), not merely most of them.
-    if not all(t.found_in(sentence) for t in terms):
+    # The sentence states the asked act itself: every content word of the ask — who, what, the
+    # act — in the ask's own words or the documents' words for them (第一次贷款 → 首贷), not
+    # merely the weightiest ones (侄子可以继承吗 is not answered by 自然人可以立遗嘱…继承).
+    if not all(_stated(word, terms, sentence) for word in ask.words):
         return None
     if cues.has("forbids", sentence):
         return None  # a prohibition's scope is for the reader to weigh, not for a one-word verdict
-    if intent.money:
-        grants = gives_money(sentence, cues)
-    else:
-        grants = cues.has("support_grant", sentence) or cues.has("permits", sentence)
-    if not grants:
-        return None
-    return "有" if intent.has else "可以"
+    chief = max(terms, key=lambda t: t.weight)
+    pieces = _pieces(sentence)
+    for i, piece in enumerate(pieces):
+        if intent.has or intent.money:
+            # 有没有补助: from the clause naming what is asked about on, the sentence gives money
+            # (or support): 实施上云上平台改造，按照合同额的30%给予…资金支持
+            if not chief.found_in(piece):
+                continue
+            rest = "".join(pieces[i:])
+            gives = gives_money(rest, cues) if intent.money else cues.has("support_grant", rest)
+            return ("有" if intent.has else "可以") if gives else None
+        # 能不能撤销: the permission governs the asked act, which follows it in the same clause
+        act = ask.words[-1]
+        for m in cues.find("permits", piece):
+            if _stated(act, terms, piece[m.end():]):
+                return "可以"
+    return None
+
+
+def _pieces(sentence: str) -> list[str]:
+    out, current = [], ""
+    for ch in sentence:
+        current += ch
+        if ch in "，,；;：:。":
+            out.append(current)
+            current = ""
+    return out + ([current] if current else [])
+
+
+def _stated(word: str, terms, sentence: str) -> bool:
+    if word in sentence:
+        return True
+    return any((word in t.word or t.word in word) and any(a in sentence for a in t.alternatives if a != t.word)
+               for t in terms)
 
 
 def split_verdict(lead: str) -> tuple[str | None, str]:

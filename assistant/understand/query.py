@@ -22,7 +22,7 @@ from assistant.understand.lexicon import Lexicon, correct_typos
 from assistant.understand.places import Gazetteer, Place
 from assistant.understand.question import Rejection, clean
 from assistant.understand.references import Mention, document_mention, named_article
-from assistant.understand.terms import QueryTerms, query_terms
+from assistant.understand.terms import QueryTerms, is_function_word, query_terms
 from assistant.understand.tokenize import Segmenter
 from assistant.understand.wordstats import WordStats
 
@@ -50,6 +50,7 @@ class Ask:
     amount_problem: str = ""  # an amount that cannot be read for sure (负数 …), said back
     rule_text: str = ""  # the words rules trigger on: the ask, the documents' words for its aliases
     terms: QueryTerms = field(default_factory=lambda: QueryTerms([]))
+    words: tuple[str, ...] = ()  # its content words, as segmented (what a verdict must find stated)
     article: tuple | None = None  # (document, 第X条 as written, clause or None): a named article
     part: DocumentPart | None = None  # a named document's part (立法目的, 施行日期 …)
 
@@ -153,6 +154,19 @@ class Reader:
         sig |= {c for _, c, _, _ in self.lexicon.expansions(text)}
         sig |= {t for t in self.lexicon.terms if t in text}
         return {s for s in sig if s not in CONTEXT_TERMS}
+
+    def content_words(self, text: str) -> tuple[str, ...]:
+        """The words of a text that say what it is about: not the legal language's function
+        words, not the lexicon's generic words (企业, 补贴), not the words that ask (是否, 怎么)."""
+        out = []
+        for word, _, _ in self.seg.terms(text):
+            if len(word) < 2 or word in self.lexicon.generic or word in CONTEXT_TERMS:
+                continue
+            if is_function_word(word, self.stats) or self.cues.has("question", word) or \
+                    self.cues.has("yes_no", word) or self.cues.has("spoken", word):
+                continue
+            out.append(word)
+        return tuple(dict.fromkeys(out))
 
     @staticmethod
     def amounts(text: str) -> list[Amount]:
@@ -282,7 +296,8 @@ class Reader:
         article = named_article(ask.text, self.documents, self.clauses_by_key, self.cues)
         part = asked_part(ask.text, self.parts) if document is not None else None
         terms = query_terms(topic, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS, intent)
+        words = self.content_words(topic)
         rule_text = self.lexicon.expand(f"{ask.text} {cue}".strip(), CONTEXT_TERMS)
         return replace(ask, spoken=spoken, asked=asked.strip(), topic=topic, followup=followup,
                        earlier=earlier, cue=cue, intent=intent, amounts=amounts, amount_problem=problem,
-                       rule_text=rule_text, terms=terms, article=article, part=part)
+                       rule_text=rule_text, terms=terms, words=words, article=article, part=part)

@@ -1,0 +1,109 @@
+"""The answering pipeline, stage by stage (issue 17): what each stage decides, the structured
+answer, verdicts only where the text entails them, and the renderings read from fields."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.answer.render import speech
+from assistant.answer.verdict import split_verdict
+from assistant.models import AnswerPart, Calculation, Citation
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ["understand", "select", "calculate", "retrieve", "gate", "compose"]
+
+
+# ---- verdicts: only from a rule, or from the cited sentence stating the asked act ------------------
+@pytest.mark.parametrize("question, verdict", [
+    ("首贷有补助吗？", "有"),  # the clause naming 首贷 gives money
+    ("上云有补贴吗", "有"),  # …and the money is given in the next clause of the sentence
+    ("开展外贸业务的企业参加展会有补贴吗", "有"),
+    ("可以发行科技创新债吗", "可以"),  # 支持…发行…科技创新债
+    ("新三板挂牌有奖励吗", None),  # 支持…挂牌: support, but no money stated
+    ("专利能不能作价入股", None),  # the patent clause does not speak of 作价入股
+    ("我可以用名人的名字注册商标吗？", None),  # nor does the brand clause of trademarks
+    ("我们只是区级专精特新，上云合同80万能补吗", "不符合"),  # the policy's scope rule
+    ("我们不是制造业，数字化转型合同100万能补多少？", "不符合"),  # the rule's industry condition
+])
+def test_a_verdict_only_where_entailed(bot, question, verdict):
+    assert bot.ask(question).verdict == verdict
+
+
+def test_a_rule_of_the_policy_applies_only_to_questions_about_it(bot):
+    """个体工商户 under the civil code is not a question about the policy: no 不符合 from its scope."""
+    ans = bot.ask("我们是个体工商户，经营者的个人财产和个体户财产混在一起，债务怎么承担？")
+    assert ans.verdict is None and "不符合" not in ans.text
+
+
+@pytest.mark.parametrize("lead, expected", [
+    ("不符合：该项支持限于制造业", ("不符合", "该项支持限于制造业")),
+    ("可以。可获得15万元", ("可以", "可获得15万元")),
+    ("符合该放宽条件：收入1.2亿元", ("符合", "符合该放宽条件：收入1.2亿元")),  # wording kept whole
+    ("可获得的资金支持为15万元", (None, "可获得的资金支持为15万元")),
+])
+def test_split_verdict(lead, expected):
+    assert split_verdict(lead) == expected
+
+
+# ---- understanding: the ask, not the words around it --------------------------------------------
+def test_a_year_in_the_introduction_is_not_a_question_about_the_period(bot):
+    ans = bot.ask("我们公司成立于2015年，首贷有补贴吗")
+    assert [c.section for c in ans.citations] == ["4"] and "2028" not in ans.text
+
+
+def test_a_calculation_then_another_ask_answers_both(bot):
+    ans = bot.ask("上云花了80万，另外首贷有没有补贴")
+    assert ans.calculation.amount_yuan == 240000
+    assert [c.section for c in ans.citations] == ["5", "4"] and len(ans.parts) == 2
+
+
+def test_a_long_paste_keeps_the_question_at_its_end(bot):
+    pasted = "。".join(["这是我们公司的情况介绍，我们做了很多年的研发和生产"] * 120)
+    ans = bot.ask(pasted + "。请问上云上平台改造补贴多少？")
+    assert "结尾的提问部分" in ans.text and [c.section for c in ans.citations] == ["5"]
+
+
+# ---- the trace: which stage decided what ------------------------------------------------------------
+def test_the_trace_names_every_stage(bot):
+    trace = bot.ask("上云上平台合同额50万元，补贴多少？").to_dict()["trace"]
+    assert [t["stage"] for t in trace] == STAGES
+    gate = next(t for t in trace if t["stage"] == "gate")
+    assert gate["decision"] == "rule" and gate["reason"]
+
+
+def test_a_decline_says_which_stage_lost_it(bot):
+    trace = bot.ask("明天北京天气怎么样？").to_dict()["trace"]
+    gate = next(t for t in trace if t["stage"] == "gate")
+    assert gate["decision"] == "decline" and gate["reason"]
+
+
+@pytest.mark.slow
+def test_answer_json_carries_the_structure_and_the_trace(settings):
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "首贷有补助吗？", "--json", "--index",
+                          str(settings.index_dir)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    answer = json.loads(out.stdout)
+    assert answer["verdict"] == "有" and answer["parts"][0]["citations"][0]["section"] == "4"
+    assert [t["stage"] for t in answer["trace"]] == STAGES
+
+
+# ---- rendering from fields ---------------------------------------------------------------------------
+def _part(subject, verdict, lead, amount=None, refused=False):
+    calc = Calculation("r", {"contract_yuan": 1}, amount, ["步骤"]) if amount is not None else None
+    cite = [Citation("d", "t", "5", "五、", "原文")] if not refused else []
+    return AnswerPart(subject=subject, verdict=verdict, lead=lead, citations=cite, calculation=calc, refused=refused)
+
+
+def test_speech_names_each_ask_when_there_are_several():
+    said = speech([_part("上云上平台改造", None, "可获得的资金支持为24万元。", 240000),
+                   _part("首贷", "有", "对企业符合条件的首贷业务给予资金补助。")])
+    assert said.startswith("上云上平台改造：") and "首贷：有。" in said
+
+
+def test_speech_after_a_verdict_on_the_enterprise_says_only_that():
+    said = speech([_part("适用对象", "不符合", "本政策适用于国家级和市级专精特新企业。"),
+                   _part("上云上平台改造", None, "可获得的资金支持为24万元。", 240000)], verdict_first=True)
+    assert said.startswith("不符合：") and "24万" not in said
