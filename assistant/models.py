@@ -82,12 +82,16 @@ class AnswerPart:
     notes: list[str] = field(default_factory=list)  # what the text does not state, readings applied
     calculation: Calculation | None = None
     refused: bool = False
+    result: str = ""  # what the calculation gives, as said aloud (可获得的资金支持为24万元)
+    ask_back: str = ""  # what the caller must tell before a figure can be computed (chat wording)
+    needs: str = ""  # the figure missing for a calculation (合同额), said on the hotline
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "verdict": self.verdict, "lead": self.lead,
                 "citations": [c.to_dict() for c in self.citations], "notes": list(self.notes),
                 "calculation": self.calculation.to_dict() if self.calculation else None,
-                "refused": self.refused}
+                "refused": self.refused, "result": self.result, "ask_back": self.ask_back,
+                "needs": self.needs}
 
 
 @dataclass

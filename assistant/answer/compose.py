@@ -7,6 +7,7 @@ import re
 from assistant.answer.parts import DocumentPart
 from assistant.answer.sentences import best_sentences, gives_money, states_figure, states_money
 from assistant.answer.verdict import entailed, split_verdict
+from assistant.calculate.calculators import result_line
 from assistant.calculate.router import Routed
 from assistant.calculate.rules import Rule
 from assistant.documents.textnorm import sentences
@@ -91,22 +92,28 @@ class Composer:
 
     def rule(self, ask: Ask, routed: Routed, clause: Clause) -> AnswerPart:
         """A rule of the policy answers: its verdict and lead (the calculator's), the readings it
-        applied as notes, the quote the rule computes from."""
+        applied as notes, the quote the rule computes from, what it gives as said aloud — or,
+        with no figure to compute from, the rule itself and what the caller must tell."""
         rule = routed.rule
         verdict, lead = routed.verdict, routed.lead
         said, rest = split_verdict(lead)
         if verdict and said == verdict:
             lead = rest  # the renderer says the verdict
+        ask_back = needs = ""
         if routed.asks_input:
-            # No figure computed: state the rule itself, then what is needed to compute.
-            verdict, stated = self._lead(ask, rule.quote)
-            lead = stated + routed.lead
+            verdict, lead = self._lead(ask, rule.quote)
+            ask_back = routed.lead
+            problem = any(getattr(a, "problem", None) for a in routed.amounts)
+            needs = "" if problem else rule.input_label
         elif not lead:
             verdict, lead = self._lead(ask, rule.quote)
+        result = ""
+        if routed.calculation is not None and verdict != "不符合":  # 不符合: no figure is said
+            result = result_line(rule, routed.calculation, spoken=True)
         notes = list(routed.notes) + ([rule.get("note")] if rule.get("note") else [])
         return AnswerPart(subject=rule.title, verdict=verdict, lead=lead,
                           citations=[cite(clause, rule.quote)], notes=notes,
-                          calculation=routed.calculation)
+                          calculation=routed.calculation, result=result, ask_back=ask_back, needs=needs)
 
     # ---- named articles and parts ------------------------------------------------------------
     def article(self, doc: Document, written: str, clause: Clause | None) -> AnswerPart:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from assistant.answer.verdict import say
 from assistant.models import Answer, AnswerPart, Calculation, Citation
-from assistant.answer.speech import speakable
 
 _ORDINALS = "一二三四五六七八九十"  # no digits: every digit in an answer is sourced
+SPOKEN_SENTENCES = 2
 
 
 def cite_label(c: Citation, articles: bool) -> str:
@@ -20,7 +20,7 @@ def cite_label(c: Citation, articles: bool) -> str:
 
 def part_text(part: AnswerPart, articles_of, alone: bool = True) -> str:
     """alone: the only part of the answer; a declined ask among answered ones says only why."""
-    lines = [say(part.verdict, part.lead)]
+    lines = [say(part.verdict, part.lead) + part.ask_back]
     if part.refused:
         return "".join([lines[0], *part.notes]) if alone else lines[0]
     if part.calculation is not None:
@@ -55,8 +55,32 @@ def _without_verdict(part: AnswerPart) -> AnswerPart:
 
 
 def spoken_lead(part: AnswerPart) -> str:
-    """One or two sentences to read aloud for one part: its verdict and lead."""
-    return speakable(say(part.verdict, part.lead))
+    """One or two sentences to read aloud for one part, from its fields: the verdict, then what a
+    calculation gives (the figure once, as people say it) or the lead, then what is needed."""
+    if part.refused:
+        return "".join(sentences(part.lead)[:1])
+    if part.result:
+        said = say(part.verdict, part.result + "。")
+    else:
+        said = "".join(sentences(say(part.verdict, part.lead))[:SPOKEN_SENTENCES])
+    if part.needs:
+        said += f"需要您的{part.needs}才能计算具体金额。"
+    elif part.ask_back:
+        said += "".join(sentences(part.ask_back)[:1])
+    return said
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences to say: up to 。！？, each kept whole."""
+    out, current = [], ""
+    for ch in text:
+        current += ch
+        if ch in "。！？":
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return [s for s in out if s]
 
 
 def speech(parts: list[AnswerPart], verdict_first: bool = False) -> str:

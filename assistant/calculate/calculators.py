@@ -177,10 +177,11 @@ def per_period(rule: Rule, each: Decimal, periods: int, written: str = "", span:
                                  "periods": periods}, to_yuan(amount), steps)
 
 
-def result_line(rule: Rule, calc: Calculation, said: str = "") -> str:
+def result_line(rule: Rule, calc: Calculation, said: str = "", spoken: bool = False) -> str:
     """The one sentence a result says: 可获得的资金支持为24万元（240000元）, or why there is none
     (未达到20亿元，该项奖励按原文不适用) — never "可获得0元". said: the input in the caller's
-    words, when no single figure stands for it (“10到15亿”)."""
+    words, when no single figure stands for it (“10到15亿”). spoken: the figure once, as people
+    say it (24万元), for the hotline."""
     amount = Decimal(calc.amount_yuan)
     if amount == 0 and rule.kind == "banded" and rule.bands:
         value = Decimal(next(iter(calc.inputs.values()), 0))
@@ -195,6 +196,8 @@ def result_line(rule: Rule, calc: Calculation, said: str = "") -> str:
         return "按原文，这一金额得不到该项支持"
     most = "最高" if rule.kind == "percent" else ""
     said = fmt_wan(amount)
+    if spoken:
+        return f"可获得的资金支持{most}为{said}"
     return f"可获得的资金支持{most}为{said}" + ("" if said == f"{num(amount)}元" else f"（{num(amount)}元）")
 
 

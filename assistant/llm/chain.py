@@ -108,7 +108,7 @@ class GuardedChain:
         calcs = offline.calculations()
         inputs = {"clauses": "\n".join(f"[{i}] 《{c.title}》{c.label}：{c.quote}" for i, c in enumerate(cites, 1)),
                   "calculation": "；".join(("；".join(c.steps) + f"；结果 {c.amount_yuan} 元") for c in calcs) or "无",
-                  "verdict": "；".join(say(p.verdict, p.lead) + "".join(p.notes) for p in offline.parts),
+                  "verdict": "；".join(say(p.verdict, p.lead) + p.ask_back + "".join(p.notes) for p in offline.parts),
                   "question": standalone}
         text = self._invoke_with_tools(inputs)
         earlier = [str(h[0]) for h in history if h] + ([standalone] if standalone != question else [])

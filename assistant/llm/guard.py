@@ -69,6 +69,9 @@ def check_figures(text: str, answer: Answer, question: str, earlier: list[str], 
     asked = set().union(*(numbers(q) for q in [question, *earlier]))
     calcs = answer.calculations()
     results = {Decimal(c.amount_yuan).normalize() for c in calcs}
+    # The deterministic answer's own figures (both readings of a rule, 140万 beside 100万) are results.
+    results |= set().union(*(numbers(p.lead + p.result + "".join(p.notes)) for p in answer.parts)) \
+        if answer.parts else set()
     inputs = {Decimal(v).normalize() for c in calcs for v in c.inputs.values() if isinstance(v, (int, float))}
     stepped = set().union(*(numbers(s) for c in calcs for s in c.steps)) if calcs else set()
     spans = []
