@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--compare", help="上次的 results.json")
     run.add_argument("--baseline", action="store_true", help="同时评测朴素 RAG 基线")
     run.add_argument("--gate", action="store_true", help=f"低于 {THRESHOLDS.name} 的门槛则失败")
+    run.add_argument("--split", choices=["tuning", "heldout"],
+                     help="STARD：只评测调参部分或留出部分（evals/stard.py，按 id 的哈希固定划分）")
     run.add_argument("--via", choices=["api", "cli"], default="api",
                      help="api：Python 接口；cli：批量命令行 python -m assistant ask --jsonl")
     cal = sub.add_parser("calibrate", help="在混合开发数据上校准拒答判断，写入 corpus/gate.toml")
@@ -57,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         c, pr = read_set(Path(s))
         cases += c
         problems += pr
+    if args.split:
+        from .stard import is_heldout
+
+        cases = [c for c in cases if is_heldout(c.id) == (args.split == "heldout")]
     known = {c.key for c in bot.index.clauses}
     bad_sections = check_sections(cases, known)
     problems += bad_sections

@@ -6,7 +6,8 @@ import json
 
 from .runner import CaseResult
 
-SHOWN = ["cases", "passed", "pass_rate", "hit@1", "hit@3", "mrr", "citation_precision", "fact_recall",
+SHOWN = ["cases", "passed", "pass_rate", "hit@1", "hit@3", "hit@any", "mrr", "refusal_rate", "citation_precision",
+         "fact_recall",
          "amount_exact", "refusal_precision", "refusal_recall", "grounding", "quote_validity",
          "rouge_l_chars(weak)", "latency_p50_ms", "latency_p95_ms"]
 COMPARED = ["hit@1", "hit@3", "mrr", "fact_recall", "refusal_recall", "latency_p50_ms", "latency_p95_ms"]
@@ -15,6 +16,8 @@ COMPARED = ["hit@1", "hit@3", "mrr", "fact_recall", "refusal_recall", "latency_p
 def fmt(v, key: str = "") -> str:
     if v is None:
         return "—"
+    if isinstance(v, dict):  # lost_at: the stage that lost each miss
+        return "，".join(f"{k} {n}" for k, n in sorted(v.items(), key=lambda kv: -kv[1]))
     if key.endswith("_ms"):
         return f"{v:.1f}"
     if isinstance(v, float):
@@ -31,6 +34,8 @@ def markdown(summary: dict, problems: list, baseline: dict | None = None, compar
         lines.append(f"| {key} | " + " | ".join(row) + " |")
     lines.append("")
     lines.append("rouge_l_chars(weak): character overlap with 标准答案 — a weak signal of wording, not correctness.")
+    if summary["overall"].get("lost_at"):
+        lines.append(f"失分环节（金标准为条文时，首条引用不对的用例由哪一环节丢失）：{fmt(summary['overall']['lost_at'])}")
     by_set = summary.get("by_set") or {}
     if len(by_set) > 1:
         per_set = ("cases", "passed", "pass_rate", "hit@1", "refusal_precision", "refusal_recall")

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field, replace
 
 from . import metrics as m
 from .sets import Case
@@ -27,10 +27,30 @@ class CaseResult:
         return d
 
 
+def lost_at(case: Case, answer: dict) -> str | None:
+    """Which stage lost a case whose gold is (title, article) pairs: the stage that declined, or
+    retrieval when no gold article was among the clauses found, else the answer's composition."""
+    if not case.articles:
+        return None
+    gold = set(case.articles)
+    cited = [(c["title"], c["section"]) for c in answer["citations"]]
+    if cited and cited[0] in gold:
+        return None
+    trace = answer.get("trace") or []
+    if answer["refused"]:
+        return next((t["stage"] for t in trace if t.get("decision") in ("decline", "rejected")), "answer")
+    found = [tuple(h.rsplit("#", 1)) for t in trace if t["stage"] == "retrieve" for h in t.get("hits", [])]
+    return "gate/compose" if any(f in gold for f in found) else "retrieve"
+
+
 def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]) -> CaseResult:
     # A case naming a document (title) only counts citations from that document.
-    cited = [f"{c['doc_id']}#{c['section']}" if case.title in c.get("title", "") else "other-document#-"
-             for c in answer["citations"]]
+    if case.articles:  # gold as (title, article) pairs: a citation is its title and section
+        cited = [f"{c['title']}#{c['section']}" for c in answer["citations"]]
+        case = replace(case, sections=[f"{t}#{a}" for t, a in case.articles])
+    else:
+        cited = [f"{c['doc_id']}#{c['section']}" if case.title in c.get("title", "") else "other-document#-"
+                 for c in answer["citations"]]
     calc = answer.get("calculation")
     amount = calc["amount_yuan"] if calc else None
     text = answer["text"]
@@ -52,7 +72,11 @@ def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]
         "quotes_valid": all(m.quote_is_verbatim(c["quote"], doc_texts.get(c["doc_id"], ""))
                             for c in answer["citations"]),
         "rouge_l": m.rouge_l_chars(text, case.reference) if case.reference else None,
+        "hit_any": m.hit_at(cited, case.sections, len(cited) or 1) if case.articles else None,
+        "lost_at": lost_at(case, answer),
     }
+    if case.articles:  # any one gold article cited is right
+        checks["all_cited"] = checks["hit_any"]
     passed = (checks["refused_ok"] and checks["all_cited"] is not False
               and checks["fact_recall"] == 1.0 and not checks["forbidden"]
               and checks["amount_ok"] is not False and not checks["ungrounded"]
@@ -103,6 +127,9 @@ def summarise(results: list[CaseResult]) -> dict:
             "pass_rate": _mean(r.passed for r in rs),
             "hit@1": _mean(x["hit1"] for x in c), "hit@3": _mean(x["hit3"] for x in c),
             "mrr": _mean(x["rr"] for x in c),
+            "hit@any": _mean(x.get("hit_any") for x in c),
+            "refusal_rate": _mean(r.refused for r in rs),
+            "lost_at": dict(Counter(x["lost_at"] for x in c if x.get("lost_at"))) or None,
             "citation_precision": _mean(x["citation_precision"] for x in c),
             "fact_recall": _mean(x["fact_recall"] for x in c),
             "amount_exact": _mean(x["amount_ok"] for x in c),

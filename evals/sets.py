@@ -25,6 +25,9 @@ class Case:
     reference: str = ""  # 标准答案, CSV/XLSX sets only
     title: str = ""  # a substring of the title of the document the citation must come from
     source: str = ""  # file:line
+    # Gold as any of several (document title, article) pairs (STARD's `articles`): a citation of
+    # any one of them is right; `sections` is then unused.
+    articles: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,11 @@ def _case_from_json(obj: dict, source: str) -> Case:
     kind = obj.get("kind", "lookup")
     if kind not in KINDS:
         raise ValueError(f"未知的 kind：{kind}")
+    articles = obj.get("articles") or []
+    if not all(isinstance(a, dict) and "title" in a and "article" in a for a in articles):
+        raise ValueError("articles 应为 {title, article} 的列表")
     return Case(id=obj["id"], question=obj["question"], kind=kind,
+                articles=[(str(a["title"]), str(a["article"])) for a in articles],
                 sections=[str(s) for s in obj.get("sections", [])], facts=facts,
                 forbid=list(obj.get("forbid", [])), amount_yuan=amount,
                 refused=bool(obj.get("refused", False)), history=[tuple(h) for h in history],

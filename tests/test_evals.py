@@ -144,3 +144,42 @@ def test_compare_lists_regressions_and_improvements(tmp_path, bot):
     path = tmp_path / "prev.json"
     path.write_text(json.dumps(previous, ensure_ascii=False), encoding="utf-8")
     assert compare_runs(results, path) == {"regressed": [cases[1].id], "improved": [cases[0].id]}
+
+
+TEXTS = {"d": "一条条文"}
+
+
+def _answer(citations, refused=False, trace=()):
+    return {"text": "x", "refused": refused, "citations": [
+        {"doc_id": "d", "title": t, "section": s, "label": "", "quote": "条文"} for t, s in citations],
+        "calculation": None, "trace": list(trace)}
+
+
+def test_gold_as_any_of_several_articles():
+    """STARD's gold: any listed (law, article) is right; hit@1 reads the first citation only, hit@any
+    any of them; a miss says which stage lost it."""
+    from evals.runner import score
+    from evals.sets import Case
+
+    case = Case("s1", "问题", articles=[("民法典", "56"), ("民法典", "57")])
+    first = score(case, _answer([("民法典", "57"), ("刑法", "1")]), 1.0, TEXTS)
+    assert first.checks["hit1"] and first.checks["hit_any"] and first.passed
+    later = score(case, _answer([("刑法", "1"), ("民法典", "56")]), 1.0, TEXTS)
+    assert not later.checks["hit1"] and later.checks["hit_any"] and later.passed
+    wrong = score(case, _answer([("刑法", "1")], trace=[{"stage": "retrieve", "hits": ["刑法#1", "民法典#56"]}]),
+                  1.0, TEXTS)
+    assert not wrong.passed and wrong.checks["lost_at"] == "gate/compose"
+    missed = score(case, _answer([("刑法", "1")], trace=[{"stage": "retrieve", "hits": ["刑法#1"]}]), 1.0, TEXTS)
+    assert missed.checks["lost_at"] == "retrieve"
+    declined = score(case, _answer([], refused=True, trace=[{"stage": "gate", "decision": "decline"}]), 1.0, TEXTS)
+    assert not declined.passed and declined.checks["lost_at"] == "gate"
+
+
+def test_stard_split_is_fixed_and_disjoint():
+    from evals import stard
+
+    if not stard.DEV.exists():
+        pytest.skip("../shared/evals/stard is not here")
+    tuning, heldout = {c["id"] for c in stard.tuning()}, {c["id"] for c in stard.heldout()}
+    assert tuning and heldout and not tuning & heldout
+    assert len(heldout) == sum(stard.is_heldout(i) for i in tuning | heldout)
