@@ -55,8 +55,9 @@ def _with_home(spec, home: str):
 
 
 class Cues:
-    def __init__(self, cues: dict[str, Cue]):
+    def __init__(self, cues: dict[str, Cue], home: str = ""):
         self._cues = cues
+        self.home = home  # the home region (ASSISTANT_HOME_REGION): whose documents are "ours"
 
     @classmethod
     def load(cls, path: Path, home_region: str = "") -> "Cues":
@@ -68,7 +69,7 @@ class Cues:
             pattern = re.compile("|".join(forms), re.IGNORECASE | re.DOTALL) if forms else None
             cues[name] = Cue(name, pattern, tuple(spec.get("any", [])), tuple(spec.get("examples", [])),
                              tuple(spec.get("non_examples", [])))
-        return cls(cues)
+        return cls(cues, home_region)
 
     def __getitem__(self, name: str) -> Cue:
         return self._cues[name]

@@ -16,17 +16,18 @@ _DATE_SUFFIX = re.compile(r"[(（]\d{4}-\d{2}-\d{2}[)）]$")
 _PROVINCE_LEVEL = re.compile(r"^(.{2,3}?)[省市](?!场)")
 
 
-def _names(doc: Document) -> frozenset[str]:
-    return _title_names(doc.title)
+def _names(doc: Document, home: str = "") -> frozenset[str]:
+    return _title_names(doc.title, home)
 
 
 @functools.lru_cache(maxsize=8192)
-def _title_names(title: str) -> frozenset[str]:
+def _title_names(title: str, home: str = "") -> frozenset[str]:
     """How a question may name the document: its title, without 关于 or 北京市, and with the
     province's 省/市 left out (广东优化营商环境条例), the way people say it. Cached: every question
     looks at every loaded title."""
     core = _DATE_SUFFIX.sub("", title).strip()
-    names = {core, core.removeprefix("北京市"), core.removeprefix("关于"), _PROVINCE_LEVEL.sub(r"\1", core),
+    names = {core, core.removeprefix(f"{home}市") if home else core, core.removeprefix("关于"),
+             _PROVINCE_LEVEL.sub(r"\1", core),
              core.removeprefix(_NATIONAL)}  # 民法典 names 中华人民共和国民法典
     return frozenset(n for n in names if len(n) >= 4)
 
@@ -71,14 +72,14 @@ def document_mention(question: str, documents: list[Document], cues: Cues) -> Me
     kind of document (北京数字经济那个条例 → 北京市数字经济促进条例)."""
     best, best_key = None, (0, "")
     for doc in documents:
-        for name in _names(doc):
+        for name in _names(doc, cues.home):
             if name in question and (key := (len(name), _version(doc))) > best_key:
                 best, best_key = Mention(doc, name), key
     if best is not None or not cues.has("document_kind", question):
         return best
     best_score, question_chars = 0.0, set(question)
     for doc in documents:
-        for name in _names(doc):
+        for name in _names(doc, cues.home):
             found = _kind_and_chars(name, cues)
             if found is None or found[0] not in question:
                 continue
