@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -95,20 +96,43 @@ SAVED_KEY = "zjtx-chat-v1"
 # Page script: the send step that never disables the input, copy, ratings, and bringing a new
 # answer's first line into view. Gradio's sanitizer keeps a button's class, value and title and a
 # <pre hidden>, which is all this needs.
-HEAD = """<script>
+HEAD = r"""<script>
 (() => {
   const busy = {id: null, at: 0};
-  window.zjtxTake = (message) => {
+  // The question as typed, shown at once (as render.literal shows it) until the answer replaces the chat.
+  const literal = (text) => text.replace(/[\\`*_{}\[\]()#+\-.!|~$<>&"']/g, (c) => "&#" + c.charCodeAt(0) + ";")
+                                .replace(/\n/g, "<br>");
+  const shown = (text) => text.length > 400 ? "……" + literal(text.slice(-100)) : literal(text);
+  const bubble = (role, html) => ({role, metadata: null, content: [{type: "text", text: html}], options: null});
+  // What the box held at the moment of Enter or the click on 发送: Gradio reads the box later, when
+  // a keystroke of the next question may already be in it.
+  let atSend = null;
+  const remember = () => {
+    const box = document.querySelector("#question textarea");
+    if (box) atSend = {text: box.value, at: Date.now()};
+  };
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.target.closest && e.target.closest("#question")) remember();
+  }, true);
+  document.addEventListener("click", (e) => { if (e.target.closest && e.target.closest("#send")) remember(); }, true);
+  window.zjtxTake = (value, chat) => {
     const now = Date.now();
-    if (!message || !message.trim()) return ["", message];
-    if (busy.id && now - busy.at < 120000) return ["", message];  // an answer is on its way: keep the text
+    const message = atSend && now - atSend.at < 5000 && value.startsWith(atSend.text) ? atSend.text : value;
+    atSend = null;
+    if (!message || !message.trim()) return ["", chat];
+    if (busy.id && now - busy.at < 120000) return ["", chat];  // an answer is on its way: the text stays
     busy.id = now.toString(36) + Math.random().toString(36).slice(2, 8);
     busy.at = now;
-    // Whatever was typed after Enter stays in the box: only the message sent leaves it.
+    // Only the message sent leaves the box, here and now: whatever was typed after Enter stays
+    // (an output applied later would overwrite keystrokes made in between).
     const box = document.querySelector("#question textarea");
-    const typed = box ? box.value : message;
-    const rest = typed.startsWith(message) ? typed.slice(message.length) : (typed === message ? "" : typed);
-    return [JSON.stringify({id: busy.id, text: message}), rest];
+    if (box) {
+      const typed = box.value;
+      box.value = typed.startsWith(message) ? typed.slice(message.length) : (typed === message ? "" : typed);
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    const waiting = (chat || []).concat([bubble("user", shown(message)), bubble("assistant", "正在查找原文……")]);
+    return [JSON.stringify({id: busy.id, text: message}), waiting];
   };
   const scrollParent = (el) => {
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
@@ -245,12 +269,14 @@ def kept_answer(answer: dict) -> dict:
 
 
 def ordered(turns: dict) -> list[tuple[str, dict]]:
-    return sorted(((k, t) for k, t in (turns or {}).items() if isinstance(t, dict) and "answer" in t),
-                  key=lambda kv: int(kv[0]))
+    """The turns in order. They come back from the browser, so anything damaged is left out."""
+    good = [(k, t) for k, t in (turns or {}).items() if isinstance(k, str) and k.isdigit() and isinstance(t, dict)
+            and isinstance(t.get("question"), str) and isinstance(t.get("answer"), dict)]
+    return sorted(good, key=lambda kv: int(kv[0]))
 
 
 def history_of(turns: dict) -> list[tuple[str, str]]:
-    return [(t["question"], t["answer"].get("text", "")) for _, t in ordered(turns)][-MAX_HISTORY:]
+    return [(t["question"], str(t["answer"].get("text") or "")) for _, t in ordered(turns)][-MAX_HISTORY:]
 
 
 def bot_bubble(clauses: Clauses, key: str, turn: dict) -> str:
@@ -262,8 +288,13 @@ def messages_of(clauses: Clauses, turns: dict) -> list[dict]:
     """The chat as shown, rebuilt from the turns (so a reload shows what the fields say now)."""
     out = []
     for key, turn in ordered(turns):
-        out.append({"role": "user", "content": render.user_bubble(turn["question"])})
-        out.append({"role": "assistant", "content": bot_bubble(clauses, key, turn)})
+        try:
+            bubble = bot_bubble(clauses, key, turn)
+        except (KeyError, TypeError, ValueError, AttributeError):  # a turn saved by an older page, or damaged
+            log.warning("a saved turn could not be shown; left out")
+            continue
+        out += [{"role": "user", "content": render.user_bubble(turn["question"])},
+                {"role": "assistant", "content": bubble}]
     return out
 
 
@@ -273,9 +304,40 @@ def trimmed(turns: dict) -> dict:
     return {str(2 * i + 1): t for i, (_, t) in enumerate(kept)}
 
 
-def follow_ups(bot: Assistant, answer: dict, asked: str) -> list[list[str]]:
-    """Suggested next questions: other measures of the clauses just cited, each kept only if the
-    assistant answers it from a sentence this answer did not already quote; after a refusal (or
+class Suggestions:
+    """The question offered for each measure, and the first sentence the assistant answers it with
+    (None when it would not answer it): both depend only on the build, so each is worked out once."""
+
+    def __init__(self, bot: Assistant):
+        self.bot, self.build, self.known = bot, None, {}
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def question(rule) -> str:
+        return f"{rule.title}最多补多少？" if rule.kind in ("percent_cap", "cap") else f"{rule.title}是怎么规定的？"
+
+    def quote(self, rule) -> str | None:
+        build = self.bot.index.directory.name
+        with self.lock:
+            if build != self.build:
+                self.build, self.known = build, {}
+            if rule.id in self.known:
+                return self.known[rule.id]
+        try:
+            reply = self.bot.offline.answer(self.question(rule), [])
+            found = None if reply.refused or not reply.citations else reply.citations[0].quote
+        except Exception:  # a suggestion is never worth an error
+            log.exception("suggestion for %s failed", rule.id)
+            found = None
+        with self.lock:
+            if build == self.build:
+                self.known[rule.id] = found
+        return found
+
+
+def follow_ups(bot: Assistant, answer: dict, asked: str, suggestions: Suggestions) -> list[list[str]]:
+    """Suggested next questions: other measures of the clauses just cited first, each kept only if
+    the assistant answers it from a sentence this answer did not already quote; after a refusal (or
     an answer about who the policy is for), the opening examples."""
     parts = render.parts_of(answer)
     cited = [c for p in parts if not p.get("refused") for c in p.get("citations") or []]
@@ -285,27 +347,22 @@ def follow_ups(bot: Assistant, answer: dict, asked: str) -> list[list[str]]:
     used = {(p.get("calculation") or {}).get("rule_id") for p in parts} | {(answer.get("calculation") or {}).get("rule_id")}
     places = {(c.get("doc_id"), c.get("section")) for c in cited}
     near = [r for r in bot.rules if (r.doc_id, r.section) in places]
-    rest = [r for r in bot.rules if r not in near]
-    suggestions = []
-    for rule in near + rest:
+    offered = []
+    for rule in near + [r for r in bot.rules if r not in near]:
         if rule.kind in ("scope", "threshold") or rule.id in used or rule.title in asked:
             continue
-        question = f"{rule.title}最多补多少？" if rule.kind in ("percent_cap", "cap") else f"{rule.title}是怎么规定的？"
-        try:
-            reply = bot.offline.answer(question, [])
-        except Exception:  # a suggestion is never worth an error
+        quote = suggestions.quote(rule)
+        if quote is None or quote in quoted:
             continue
-        if reply.refused or not reply.citations or reply.citations[0].quote in quoted:
-            continue
-        suggestions.append(question)
-        if len(suggestions) == 3:
+        offered.append(suggestions.question(rule))
+        if len(offered) == 3:
             break
-    return [[s] for s in suggestions] or [[q] for q in EXAMPLES[:3] if q != asked]
+    return [[s] for s in offered] or [[q] for q in EXAMPLES[:3] if q != asked]
 
 
 # ---- one builder per tab ---------------------------------------------------------------------
 def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: str):
-    clauses = Clauses(bot)
+    clauses, suggestions = Clauses(bot), Suggestions(bot)
     saved = gr.BrowserState({"turns": {}}, storage_key=SAVED_KEY)
     turns = gr.State({})  # assistant message index → {question, history, answer, hotline, feedback, rating}
     rated = gr.State(None)  # the index of the message rated last (its comment goes there)
@@ -335,41 +392,41 @@ def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: st
         return messages_of(clauses, kept), kept
 
     def converse(message: str, turn_map: dict, hotline: bool):
-        """Shows the question at once, then the answer; yields (messages, turns, suggestions, saved)."""
+        """One question of the conversation → (messages, turns, suggestions, saved)."""
         message = (message or "")[:MAX_INPUT]
         turn_map = trimmed(turn_map or {})
         history = history_of(turn_map)
-        shown = messages_of(clauses, turn_map)
-        yield shown + [{"role": "user", "content": render.user_bubble(message)},
-                       {"role": "assistant", "content": "正在查找原文……"}], gr.skip(), gr.skip(), gr.skip()
         answer = kept_answer(bot.ask(message, history).to_dict())
         turn_map = trimmed({**turn_map, str(2 * len(turn_map) + 1): {
             "question": message, "history": history, "answer": answer, "hotline": bool(hotline),
             "feedback": None, "rating": None}})
-        yield (messages_of(clauses, turn_map), turn_map, gr.update(samples=follow_ups(bot, answer, message)),
-               {"turns": turn_map})
+        return (messages_of(clauses, turn_map), turn_map, gr.update(samples=follow_ups(bot, answer, message, suggestions)),
+                {"turns": turn_map})
 
     def respond(taken: str, turn_map: dict, hotline: bool):
-        """The chat's own send: `taken` is {"id", "text"} from the page script; "" changes nothing."""
+        """The chat's own send: `taken` is {"id", "text"} from the page script ("" changes nothing).
+        One update: the page already shows the question (the page script drew it)."""
         try:
             request = json.loads(taken) if taken else None
         except ValueError:
             request = None
         if not isinstance(request, dict) or not str(request.get("text", "")).strip():
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        for messages, new_turns, samples, store in converse(str(request["text"]), turn_map, hotline):
-            yield messages, new_turns, samples, store, gr.skip()
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), str(request.get("id", ""))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        done_id = str(request.get("id", ""))
+        try:
+            return (*converse(str(request["text"]), turn_map, hotline), done_id)
+        except Exception:  # the page must get its answer slot back, and the text is not lost
+            log.exception("answering failed")
+            shown = messages_of(clauses, trimmed(turn_map or {}))
+            failed = shown + [{"role": "user", "content": render.user_bubble(str(request["text"]))},
+                              {"role": "assistant", "content": '<p class="refused">出错了，这个问题暂时无法回答，请稍后重试。</p>'}]
+            return failed, gr.skip(), gr.skip(), gr.skip(), done_id
 
     def chat_api(message: str, _messages: list, hotline: bool, turn_map: dict):
         """API (/chat): one message of this session's conversation → (messages, "", suggestions, saved)."""
         if not (message or "").strip():
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        result = None
-        for result in converse(message, turn_map, hotline):
-            pass
-        messages, new_turns, samples, store = result
+        messages, new_turns, samples, store = converse(message, turn_map, hotline)
         return messages, "", samples, store, new_turns
 
     def rate(request_text: str, turn_map: dict, req: gr.Request):
@@ -420,7 +477,7 @@ def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: st
         return [], {}, None, "", {"turns": {}}, gr.update(samples=[[q] for q in EXAMPLES])
 
     for trigger in (send.click, box.submit):
-        trigger(None, [box], [pending, box], js="(m) => window.zjtxTake(m)", queue=False,
+        trigger(None, [box, chat], [pending, chat], js="(m, c) => window.zjtxTake(m, c)", queue=False,
                 api_visibility="private").then(
             respond, [pending, turns, hotline_mode], [chat, turns, suggested, saved, done],
             api_visibility="private").then(
