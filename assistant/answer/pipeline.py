@@ -50,7 +50,7 @@ class Pipeline:
         self.reader = Reader(cues, lexicon, rules, gazetteer, index.documents, seg, stats, index.bm25,
                              self.clauses_by_key, parts, settings.max_question_chars)
         self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
-                                 settings.min_coverage)
+                                 settings.min_coverage, index.clauses, cues)
         self.gate = Gate(index, self.clauses_by_key, primary, seg, lexicon, stats, gazetteer,
                          settings.min_coverage, is_function_word, lambda text: retriever.embedder.embed([text])[0],
                          gate_model)

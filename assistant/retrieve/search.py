@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.models import Hit
+from assistant.models import Clause, Hit
 from assistant.retrieve.coverage import assess
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.select import Selection
+from assistant.understand.cues import Cues
 from assistant.understand.lexicon import Lexicon
+from assistant.understand.numerals import article_numeral
 from assistant.understand.query import CONTEXT_TERMS, Ask
 
 # How much better a regulation must cover a question before it is preferred to the policy.
@@ -27,16 +29,44 @@ class Retrieved:
 
 class Searcher:
     def __init__(self, retriever: HybridRetriever, lexicon: Lexicon, primary_ids: list[str],
-                 document_count: int, top_k: int, min_coverage: float):
+                 document_count: int, top_k: int, min_coverage: float, clauses: list[Clause] = (),
+                 cues: Cues | None = None):
         self.retriever, self.lexicon = retriever, lexicon
         self.primary_ids, self.document_count = primary_ids, document_count
         self.top_k, self.min_coverage = top_k, min_coverage
+        self.cues = cues
+        self.clauses_of: dict[str, list[Clause]] = {}
+        for c in clauses:
+            self.clauses_of.setdefault(c.doc_id, []).append(c)
+
+    def search(self, ask: Ask, selection: Selection) -> Retrieved:
+        found = self._search(ask, selection)
+        if ask.intent.penalty and self.cues is not None:
+            hits, followed = self.follow_penalty(found.hits)
+            if followed:
+                return Retrieved(hits, f"{found.reason}; {followed}")
+        return found
+
+    def follow_penalty(self, hits: list[Hit]) -> tuple[list[Hit], str]:
+        """Asked what a breach costs (会被罚多少钱), and the article found states the duty, not the
+        penalty: the article of the same document that refers to it (违反本条例第六条规定的，…
+        罚款) and states a penalty answers first, the duty after it."""
+        for hit in hits[:3]:
+            duty = hit.clause
+            if not duty.section.isdigit() or self.cues.has("penalty_stated", duty.text):
+                continue
+            reference = f"第{article_numeral(int(duty.section))}条"
+            for clause in self.clauses_of.get(duty.doc_id, []):
+                if clause.key != duty.key and reference in clause.text and self.cues.has("penalty_stated", clause.text):
+                    rest = [h for h in hits if h.clause.key != clause.key]
+                    return [Hit(clause, hits[0].score)] + rest, f"the penalty for {duty.label}: {clause.label}"
+        return hits, ""
 
     def query_text(self, ask: Ask) -> str:
         """The ask's topic with the documents' words for its aliases (阿里云 → 上云上平台)."""
         return self.lexicon.expand(ask.topic, CONTEXT_TERMS)
 
-    def search(self, ask: Ask, selection: Selection) -> Retrieved:
+    def _search(self, ask: Ask, selection: Selection) -> Retrieved:
         text = self.query_text(ask)
         if selection.named:
             return Retrieved(self.retriever.search(text, k=self.top_k, doc_ids=selection.doc_ids),

@@ -58,6 +58,10 @@ class Selector:
         if region_docs:
             names = "、".join(dict.fromkeys(p.region for p in query.regions))
             return Selection(region_docs, home, False, f"region {names}: {len(region_docs)} documents")
+        own = self.caller_documents(query.context.places)
+        if own:
+            names = "、".join(dict.fromkeys(p.region for p in query.context.places))
+            return Selection(None, own, False, f"where the caller is ({names}): {len(own)} documents")
         if home is not None:
             return Selection(None, home, False, f"home region {self.home_region}: {len(home)} documents")
         return Selection(None, None, False, "all documents")
@@ -77,6 +81,15 @@ class Selector:
                 docs = docs if len(docs) < len(self.region_of) else None
             self._home_cache[callers] = docs
         return self._home_cache[callers]
+
+    def caller_documents(self, places: tuple[Place, ...]) -> list[str] | None:
+        """A caller in another region than the home one (我在烟台一家公司上班) is answered from that
+        region's documents when some are loaded, with the policy and documents of no region."""
+        regions = {p.region for p in places} - {self.home_region}
+        ours = [d for d, r in self.region_of.items() if r in regions]
+        if not ours:
+            return None
+        return [d for d, r in self.region_of.items() if r in regions or r is None or d in self._primary]
 
     def region_documents(self, regions: tuple[Place, ...]) -> list[str] | None:
         """A question about a region that only some loaded documents are for goes to them."""

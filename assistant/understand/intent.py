@@ -22,13 +22,14 @@ class Intent:
     started: bool = False  # 什么时候开始实施
     eligibility: bool = False  # 能享受吗, 适用吗
     alternative: bool = False  # 按合同额还是按发票金额
+    penalty: bool = False  # 会被罚多少, 怎么处罚
     on_topic: bool = False  # about the policy as a whole (an overview may answer)
     years: tuple[int, ...] = ()  # years the ask names (2029年还能申请吗)
 
     @property
     def kind(self) -> str:
         """The main thing asked, for the trace."""
-        for name in ("validity", "started", "procedure", "amount", "eligibility", "has", "yes_no"):
+        for name in ("validity", "started", "procedure", "penalty", "amount", "eligibility", "has", "yes_no"):
             if getattr(self, name):
                 return name
         return "lookup"
@@ -46,4 +47,5 @@ def read_intent(text: str, cues: Cues) -> Intent:
                   procedure=cues.has("procedure", text), validity=cues.has("validity", text),
                   started=cues.has("started", text), eligibility=cues.has("eligibility_ask", text),
                   alternative=cues.has("alternative", text), on_topic=cues.has("on_topic", text),
+                  penalty=cues.has("penalty_ask", text),
                   years=tuple(int(y) for y in _YEAR.findall(text)))

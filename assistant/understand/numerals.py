@@ -52,6 +52,23 @@ def int_to_cn(n: int) -> str:
     return head + (CHINESE_DIGITS[ones] if ones else "")
 
 
+def article_numeral(n: int) -> str:
+    """1..9999 as article numbers are written: 七, 十五, 一百零三, 一百一十, 一千二百六十."""
+    if not 0 < n < 10000:
+        raise ValueError(n)
+    if n < 100:
+        return int_to_cn(n)
+    out, zero = "", False
+    for size, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, size)
+        if digit:
+            out += ("零" if zero else "") + CHINESE_DIGITS[digit] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
 # ---- amounts: tokens and their value ------------------------------------------------------------
 class NumeralError(ValueError):
     """A numeral that has no single value: `reason` says why (in Chinese)."""
