@@ -107,3 +107,46 @@ def test_speech_after_a_verdict_on_the_enterprise_says_only_that():
     said = speech([_part("适用对象", "不符合", "本政策适用于国家级和市级专精特新企业。"),
                    _part("上云上平台改造", None, "可获得的资金支持为24万元。", 240000)], verdict_first=True)
     assert said.startswith("不符合：") and "24万" not in said
+
+
+# ---- articles: quoted whole, lists kept whole, references followed ---------------------------------
+def test_a_list_item_brings_its_head_and_the_other_items():
+    import re
+
+    from assistant.answer.compose import Composer
+
+    composer = Composer([], {}, [], None, [], 0, item_marker=re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]"))
+    text = "第十条 有下列情形之一的，处一万元罚款：（一）未登记的；（二）伪造证件的；（三）拒不改正的。另有规定的除外。"
+    assert composer._with_lists(text, ["（二）伪造证件的；"]) == [
+        "第十条 有下列情形之一的，处一万元罚款：（一）未登记的；", "（二）伪造证件的；", "（三）拒不改正的。"]
+    assert composer._with_lists(text, ["另有规定的除外。"]) == ["另有规定的除外。"]
+
+
+@pytest.mark.parametrize("n", [1, 7, 10, 15, 20, 99, 100, 101, 103, 110, 115, 999, 1000, 1005, 1012, 1260, 9999])
+def test_article_numbers_as_written(n):
+    import cn2an
+
+    from assistant.understand.numerals import article_numeral, cn_to_int
+
+    assert article_numeral(n) == cn2an.an2cn(n)  # an oracle that is not ours
+    if n < 10000:
+        assert cn_to_int(article_numeral(n)) == n
+
+
+def test_the_penalty_for_a_duty_is_followed(tmp_path, settings):
+    from dataclasses import replace
+
+    from assistant import Assistant
+
+    corpus = tmp_path / "laws"
+    corpus.mkdir()
+    (corpus / "某省反不正当竞争条例.md").write_text(
+        "# 某省反不正当竞争条例\n\n第一条 为制止不正当竞争，制定本条例。\n\n"
+        "第六条 经营者销售商品，不得违背购买者的意愿搭售商品或者附加其他不合理的条件。\n\n"
+        "第九条 经营者应当明码标价。\n\n"
+        "第二十八条 违反本条例第六条规定的，监督检查部门可以根据情节处以一万元以上十万元以下的罚款。\n",
+        encoding="utf-8")
+    bot = Assistant.load(settings=replace(settings, index_dir=tmp_path / "index"),
+                         corpus_dir=corpus)
+    ans = bot.ask("某省反不正当竞争条例里，卖东西硬给顾客搭售别的商品，查到了会被罚多少？")
+    assert [c.section for c in ans.citations][:2] == ["28", "6"]
