@@ -57,11 +57,13 @@ CSS = """
 .calc {border-left:3px solid #2f81f7;padding:2px 10px;margin:6px 0}
 .part + .part {border-top:1px dashed #d0d7de;margin-top:8px;padding-top:8px}
 .part-subject {font-weight:700;margin-bottom:2px}
+.part.related {color:#57606a}
 .verdict {font-weight:700;margin-right:6px;padding:0 6px;border-radius:4px}
 .verdict-yes {color:#1a7f37;background:#dafbe1} .verdict-no {color:#9a3412;background:#fff1e5}
 .verdict-refused {color:#6e7781;background:#eaeef2}
 .notice {color:#6e7781;font-size:90%}
 .notes {color:#57606a;margin:4px 0 4px 1.2em}
+.ask-back {color:#0969da}
 .refused {color:#9a3412;font-weight:600}
 .actions {display:flex;gap:8px;margin-top:8px;flex-wrap:wrap}
 .actions .act {border:1px solid #d0d7de;border-radius:14px;padding:2px 12px;background:#fff;cursor:pointer;font-size:90%}
@@ -146,9 +148,14 @@ HEAD = r"""<script>
     const last = bots[bots.length - 1];
     if (!last) return;
     const box = scrollParent(last);
-    if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-    const top = last.getBoundingClientRect().top;
-    if (top < 0 || top > window.innerHeight * 0.35) window.scrollBy({top: top - 12, behavior: "instant"});
+    if (box) {  // the chat scrolls inside its box (desktop): its first line to the box's top
+      box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+      const top = last.getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight - 120) window.scrollBy({top: top - 12, behavior: "instant"});
+    } else {  // the chat grows with the page (phone): its first line to the top of the screen
+      const top = last.getBoundingClientRect().top;
+      if (top < 0 || top > 60) window.scrollBy({top: top - 12, behavior: "instant"});
+    }
   };
   window.zjtxDone = (done) => {
     if (done && done === busy.id) {

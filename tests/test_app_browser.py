@@ -44,6 +44,8 @@ def browser(server):
 
 
 _ALERTS: list[str] = []
+# Behaviour that does not depend on the screen's size is checked once, at desktop size.
+DESKTOP_ONLY = pytest.mark.parametrize("page", ["desktop"], indirect=True)
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -106,6 +108,7 @@ def feedback_rows(server) -> list[tuple]:
 
 
 # ---- 1. copy: clean text on the clipboard --------------------------------------------------------------
+@DESKTOP_ONLY
 def test_copy_puts_clean_text_on_the_clipboard(page):
     ask(page, "上云上平台合同额50万元，补贴多少？", "15万元")
     page.evaluate("navigator.clipboard.writeText('')")
@@ -129,6 +132,7 @@ def hotline(page, question: str) -> str:
     return page.input_value("#hotline-short textarea")
 
 
+@DESKTOP_ONLY
 def test_hotline_names_each_of_two_asks(page):
     short = hotline(page, "我们是制造业企业，数字化转型合同额120万元能补多少？上云上平台合同额50万元能补多少？")
     assert "24万元" in short and "15万元" in short
@@ -139,6 +143,7 @@ def test_hotline_names_each_of_two_asks(page):
     shot(page, "hotline-two-asks")
 
 
+@DESKTOP_ONLY
 def test_hotline_refused_eligibility_shows_no_figure(page):
     short = hotline(page, "我们是区级专精特新企业，数字化转型合同额120万元，能补多少？")
     assert "不符合" in short or "不在" in short
@@ -146,6 +151,7 @@ def test_hotline_refused_eligibility_shows_no_figure(page):
     shot(page, "hotline-refused")
 
 
+@DESKTOP_ONLY
 def test_hotline_figure_box_reads_as_words(page):
     hotline(page, "上云上平台合同额50万元，补贴多少？")
     page.locator("#hotline-figure").wait_for(state="visible", timeout=30000)
@@ -158,6 +164,7 @@ def rate(page, nth: int, name: str):
     bots(page).nth(nth).get_by_role("button", name=name).click()
 
 
+@DESKTOP_ONLY
 def test_rating_survives_a_reload_and_can_be_undone_without_duplicates(page, server):
     marker = f"上云上平台改造补贴多少？{page.size_name}"
     ask(page, marker, "30%")
@@ -211,6 +218,7 @@ def suggestions(page) -> list[str]:
     return [t.strip() for t in page.locator("#suggestions button").all_inner_texts() if t.strip()]
 
 
+@DESKTOP_ONLY
 def test_follow_ups_are_new_questions_without_nested_quotes(page):
     ask(page, "首贷有补助吗？", "首贷")
     first = bots(page).last.inner_text()
@@ -242,6 +250,7 @@ def test_a_new_answer_opens_at_its_first_line(page):
     shot(page, "new-answer-in-view")
 
 
+@DESKTOP_ONLY
 def test_the_steps_are_shown_once(page):
     ask(page, "上云上平台合同额50万元，补贴多少？", "15万元")
     bubble = bots(page).last.inner_text()
@@ -254,6 +263,7 @@ def test_send_is_on_the_first_screen(page):
     shot(page, "first-screen")
 
 
+@DESKTOP_ONLY
 def test_typing_right_after_enter_is_kept(page):
     page.fill("#question textarea", "首贷有补助吗？")
     before = bots(page).count()
@@ -269,6 +279,7 @@ def test_typing_right_after_enter_is_kept(page):
     assert page.locator("#chat [data-testid=user]").count() == 2
 
 
+@DESKTOP_ONLY
 def test_empty_and_double_send(page):
     page.click("#send")
     page.wait_for_timeout(800)
@@ -296,6 +307,7 @@ def test_citations_sit_under_their_answer(page):
     shot(page, "chat-citations-under-answers")
 
 
+@DESKTOP_ONLY
 def test_user_text_is_shown_as_typed(page):
     page.evaluate("window.__xss = 0")
     typed = '**粗体** [链接](javascript:alert(1)) $$x^2$$ <img src=x onerror="window.__xss=1">'
@@ -306,6 +318,7 @@ def test_user_text_is_shown_as_typed(page):
     assert page.evaluate("window.__xss") == 0 and not _ALERTS
 
 
+@DESKTOP_ONLY
 def test_reload_keeps_the_chat_and_new_chat_clears_it(page):
     ask(page, "专板规范层奖励多少？", "30万")
     page.reload()
@@ -380,10 +393,9 @@ def test_eligibility_table_reads_whole_words_and_cards_have_no_empty_lines(page)
 
 
 # ---- 8. 原文: search as the chat understands ----------------------------------------------------------------------
+@DESKTOP_ONLY
 @pytest.mark.parametrize("words", ["上云 补贴", "贷款补贴", "專精特新", "首贷"])
 def test_source_search_finds_what_chat_understands(page, words):
-    if page.size_name == "phone" and words != "上云 补贴":
-        pytest.skip("one phone case is enough")
     page.get_by_role("tab", name="原文").click()
     page.fill("#doc-search textarea, #doc-search input", words)
     page.click("#doc-search-send")
@@ -405,6 +417,7 @@ def calculate(page, rule: str, amount: str, industry: str = "") -> str:
     return page.locator("#calc-result").inner_text()
 
 
+@DESKTOP_ONLY
 def test_calculator_reads_like_a_person_wrote_it(page):
     text = calculate(page, "制造业专精特新企业数字化转型升级", "80万元", "制造业")
     assert "16万元（160,000元）" in text and "即" not in text

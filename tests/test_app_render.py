@@ -33,10 +33,21 @@ def two_asks() -> dict:
 
 
 def district_level() -> dict:
-    """不符合 (a 区级 enterprise), while the calculator still computed the amount asked about."""
+    """不符合 (a 区级 enterprise), then the measure asked about with the amount the calculator
+    still computed (as the pipeline answers it)."""
     parts = [AnswerPart("适用范围", "不符合", "本政策适用于国家级专精特新“小巨人”企业和市级专精特新中小企业。",
-                        [SCOPE], ["您提到“区级专精特新”，不在本政策适用范围内。"], DIGITAL_CALC)]
+                        [SCOPE], ["您提到“区级专精特新”，不在本政策适用范围内。"]),
+             AnswerPart("制造业数字化转型升级", None, "可获得的资金支持为24万元。", [DIGITAL], [], DIGITAL_CALC)]
     return Answer("不符合：……", False, [SCOPE, DIGITAL], DIGITAL_CALC, short="不符合。", parts=parts).to_dict()
+
+
+def test_a_figure_before_the_not_eligible_part_is_still_wrong_to_offer_after_it():
+    d = two_asks()
+    d["parts"][0]["verdict"] = "不符合"  # 非制造业: the digital part is refused, the cloud part after it too
+    assert render.figures(d["parts"]) == [False, False]
+    d = two_asks()
+    d["parts"][1]["verdict"] = "不符合"
+    assert render.figures(d["parts"]) == [True, False]
 
 
 def refused() -> dict:
@@ -70,9 +81,11 @@ def test_each_part_is_named_and_its_steps_are_shown_once():
 def test_no_figure_after_a_negative_verdict():
     d = district_level()
     shown = visible_text(render.answer_html(d, clause_text, turn=1))
-    assert "不符合" in shown and "24万元" not in shown and "240,000" not in shown
+    assert "不符合" in shown and "240,000" not in shown and "计算" not in shown
     assert render.figure_text(d) == ""  # the hotline's 金额与条件 box stays hidden
-    assert "24万元" not in render.copy_text(d)
+    copied = render.copy_text(d)
+    assert "计算" not in copied and "相关条款：制造业数字化转型升级" in copied  # not offered as theirs
+    assert "相关条款：" in shown
 
 
 def test_hotline_figure_box_reads_as_words_with_each_subject():

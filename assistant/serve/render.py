@@ -68,6 +68,21 @@ def offers_amount(part: dict) -> bool:
     return bool(part.get("calculation")) and not part.get("refused") and part.get("verdict") not in NEGATIVE
 
 
+def after_not_eligible(parts: list[dict]) -> list[bool]:
+    """Which parts come after a 不符合: shown as related clauses, not as what the enterprise gets."""
+    out, seen = [], False
+    for part in parts:
+        out.append(seen)
+        seen = seen or part.get("verdict") == "不符合"
+    return out
+
+
+def figures(parts: list[dict]) -> list[bool]:
+    """Which parts offer their figure: none after a 不符合 (an enterprise outside the policy gets no
+    amount for the measure it asked about, though the calculator could compute one)."""
+    return [offers_amount(p) and not moot for p, moot in zip(parts, after_not_eligible(parts))]
+
+
 def _cite_key(c: dict) -> tuple:
     return c.get("doc_id"), c.get("section"), c.get("quote")
 
@@ -99,26 +114,29 @@ def _markers(part: dict, numbers: dict) -> str:
     return "".join(f"<sup>[{n}]</sup>" for n in dict.fromkeys(found))
 
 
-def _calc_box(calc: dict, subject: str = "") -> str:
+def _calc_box(calc: dict, with_result: bool = True) -> str:
+    """The steps; the result in the heading only where no lead has said it already."""
     steps = "".join(f"<li>{esc(s)}</li>" for s in steps_of(calc))
-    who = f"{esc(subject)}：" if subject else ""
-    return (f'<div class="calc" data-testid="calculation"><b>计算结果：{who}{esc(amount_words(calc))}</b>'
-            f'<ul>{steps}</ul></div>')
+    head = f"计算结果：{esc(amount_words(calc))}" if with_result else "计算过程"
+    return f'<div class="calc" data-testid="calculation"><b>{head}</b><ul>{steps}</ul></div>'
 
 
-def _part_html(part: dict, numbers: dict, several: bool) -> str:
+
+def _part_html(part: dict, numbers: dict, several: bool, figure: bool, related: bool) -> str:
     verdict, lead = part.get("verdict"), part.get("lead") or ""
-    out = ['<div class="part" data-testid="part">']
+    out = [f'<div class="part{" related" if related else ""}" data-testid="part">']
     if several and part.get("subject"):
-        out.append(f'<div class="part-subject">{esc(part["subject"])}</div>')
+        out.append(f'<div class="part-subject">{"相关条款：" if related else ""}{esc(part["subject"])}</div>')
     kind = "refused" if part.get("refused") else "no" if verdict in NEGATIVE else "yes"
     badge = f'<span class="verdict verdict-{kind}">{esc(verdict)}</span>' if verdict else ""
     out.append(f'<p class="lead">{badge}{esc(lead)}{_markers(part, numbers)}</p>')
     notes = [n for n in part.get("notes") or [] if n]
     if notes:
         out.append('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
-    if offers_amount(part):
-        out.append(_calc_box(part["calculation"], part.get("subject", "") if several else ""))
+    if part.get("ask_back"):
+        out.append(f'<p class="ask-back">{esc(part["ask_back"])}</p>')
+    if figure:
+        out.append(_calc_box(part["calculation"], with_result=not lead))
     out.append("</div>")
     return "".join(out)
 
@@ -175,7 +193,8 @@ def answer_html(answer: dict, clause_text, turn: int | None = None, rating: int 
         out.append(f'<p class="lead spoken">{esc(spoken(answer))}</p>')
     if has_parts(answer):
         parts = parts_of(answer)
-        out += [_part_html(p, numbers, len(parts) > 1) for p in parts]
+        out += [_part_html(p, numbers, len(parts) > 1, f, r)
+                for p, f, r in zip(parts, figures(parts), after_not_eligible(parts))]
     else:
         out.append(_legacy_html(answer))
     out.append(citation_cards(citations, clause_text))
@@ -204,15 +223,18 @@ def copy_text(answer: dict) -> str:
     lines = [answer["notice"]] if answer.get("notice") else []
     if has_parts(answer):
         parts = parts_of(answer)
-        for p in parts:
+        for p, figure, related in zip(parts, figures(parts), after_not_eligible(parts)):
             marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers[_cite_key(c)] for c in p.get("citations") or []
                                                                  if _cite_key(c) in numbers))
             verdict = f"{p['verdict']}。" if p.get("verdict") else ""
             head = f"{p['subject']}：" if len(parts) > 1 and p.get("subject") else ""
+            head = f"相关条款：{head}" if related else head
             lines.append(f"{head}{verdict}{p.get('lead') or ''}{marks}")
             lines += [f"· {n}" for n in p.get("notes") or [] if n]
-            if offers_amount(p):
-                lines.append(f"计算结果：{amount_words(p['calculation'])}")
+            if p.get("ask_back"):
+                lines.append(p["ask_back"])
+            if figure:
+                lines.append("计算过程：" if p.get("lead") else f"计算结果：{amount_words(p['calculation'])}")
                 lines += [f"  {s}" for s in steps_of(p["calculation"])]
     else:
         lines.append(answer.get("text", ""))
@@ -237,8 +259,8 @@ def figure_text(answer: dict) -> str:
     nothing for a part whose verdict is negative or that was refused (the box then stays hidden)."""
     parts = parts_of(answer)
     blocks = []
-    for p in parts:
-        if not offers_amount(p):
+    for p, figure in zip(parts, figures(parts)):
+        if not figure:
             continue
         head = f"{p['subject']}：" if p.get("subject") and len(parts) > 1 else "金额："
         blocks.append("\n".join([f"{head}{amount_words(p['calculation'])}", *(f"· {s}" for s in steps_of(p["calculation"]))]))
