@@ -7,7 +7,7 @@ list: kill -9 during an add, concurrent adds, adds while answering, hostile name
 from __future__ import annotations
 
 import argparse
-import errno
+import gc
 import json
 import logging
 import os
@@ -65,7 +65,7 @@ def listed(index: Path) -> dict[str, dict]:
 
 
 def live(index: Path) -> set[str]:
-    return {d for d, row in listed(index).items() if row["status"] == "live"}
+    return {d for d, row in listed(index).items() if row.get("status", "live") == "live"}
 
 
 def snapshot(index: Path) -> dict[str, bytes | None]:
@@ -152,7 +152,7 @@ def test_an_older_version_added_does_not_replace_the_live_one(tmp_path, index):
     assert rows["北京市测试条例"]["status"] == "live" and rows["北京市测试条例(2015-03-01)"]["status"] == "superseded"
 
 
-def test_keep_both_keeps_both_live(tmp_path, index, settings):
+def test_keep_both_keeps_both_live(tmp_path, index):
     """corpus add --keep-both (called as the parser would: the flag is registered in cli/__init__.py)."""
     from assistant.cli.documents import cmd_corpus
 
@@ -195,6 +195,8 @@ def test_an_unparseable_file_is_refused_and_not_kept(tmp_path, index):
     r = cli("corpus", "add", good, "--index", index)
     assert r.returncode == 0 and "corrupt" not in r.stderr
     assert not (index / "documents" / "corrupt.pdf").exists()
+    r = cli("corpus", "add", corrupt, "--index", tmp_path / "fresh")  # not even a new index directory
+    assert r.returncode == 2 and not (tmp_path / "fresh").exists()
 
 
 def test_a_copy_rejected_by_an_older_version_can_be_removed(tmp_path, index):
@@ -318,7 +320,8 @@ def test_kill_during_an_add_is_undone_or_finished_by_the_next_change(tmp_path, i
     for _ in range(2):
         proc = start("corpus", "add", *files, "--index", index)
         deadline = time.monotonic() + 120
-        while not (index / "change.json").exists() and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (index / "change.json").exists() \
+                and not any((index / "documents").glob("北京市中断*")):
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -335,56 +338,81 @@ def test_kill_during_an_add_is_undone_or_finished_by_the_next_change(tmp_path, i
 
 
 # ---- item 7: a build switch lets go of the old build's handles ---------------------------------------------
-def _deleted_descriptors(under: Path) -> int:
-    n = 0
+def _open_files(under: Path) -> list[str]:
+    out = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             continue
-        n += target.startswith(str(under)) and target.endswith("(deleted)")
-    return n
+        if target.startswith(str(under)):
+            out.append(target)
+    return out
 
 
 @pytest.mark.slow
 def test_build_switches_do_not_leak_and_readers_never_fail(tmp_path, index, monkeypatch):
     import assistant.api
 
-    monkeypatch.setattr(assistant.api, "RETIRE_SECONDS", 0.0)  # close at once: readers mid-answer must cope
+    monkeypatch.setattr(assistant.api, "RETIRE_SECONDS", 0.0, raising=False)  # close at once: readers mid-answer must cope
     bot = Assistant.load(index)
     errors, answers = [], []
     stop = threading.Event()
 
     def ask_loop(i):
+        n = 0
         while not stop.is_set():
-            try:
-                answers.append(bot.ask(f"首贷有补助吗？{'请问' * (len(answers) % 7)}").citations[0].section)
+            n += 1
+            try:  # new wordings keep answers being made (not cached) while builds switch
+                answers.append(bot.ask(f"首贷有补助吗？{'请问' * (n % 7)}{'谢谢' * i}").text)
+                assert bot.ask("首贷有补助吗？").citations[0].section == "4"
             except Exception as exc:  # any failure is the defect this test is about
                 errors.append(repr(exc))
 
     readers = [threading.Thread(target=ask_loop, args=(i,)) for i in range(10)]
     for t in readers:
         t.start()
-    opened = []
     try:
         for i in range(5):
             doc = write(tmp_path / "in", f"北京市切换第{i}号条例.md", law(f"北京市切换第{i}号条例", f"切换{i}戊"))
             assert cli("corpus", "add", doc, "--index", index).returncode == 0
             time.sleep(0.5)
-            opened.append(len(os.listdir("/proc/self/fd")))
     finally:
         stop.set()
         for t in readers:
             t.join()
     assert not errors, errors[:3]
-    assert answers and set(answers) == {"4"}
+    assert len(answers) > 10 and all(answers)
+    assert bot.index.directory.name == current_build(index)
     time.sleep(0.5)
-    assert _deleted_descriptors(index) == 0  # 51 after 8 adds before the fix
-    assert opened[-1] - opened[0] <= 4, opened  # ~11 more per switch before the fix
+    gc.collect()  # an old Index (its memory-mapped vectors.npy) goes when collected; Chroma's handles did not
+    # Only the live build's files stay open: before the fix each switch kept ~11 descriptors on the
+    # old build's chroma.sqlite3 and graph files (51 on deleted files after 8 adds).
+    stale = [t for t in _open_files(index / "builds") if not t.startswith(str(bot.index.directory) + "/")]
+    assert not stale, stale[:5]
     bot.close()
 
 
 # ---- item 9: a Chroma server that goes down ------------------------------------------------------------------
+# Small indexes are scored exactly in numpy (assistant/retrieve/hybrid.py); these processes search
+# Chroma as a large index does, so that a server going away is felt.
+_IN_CHROMA = """
+import assistant.retrieve.hybrid as hybrid
+assert hasattr(hybrid, "EXACT_WITHIN")
+hybrid.EXACT_WITHIN = 0
+"""
+_RUN_CLI = """
+import sys
+from assistant.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+_RUN_APP = """
+import runpy, sys
+sys.argv = ["app.py"]
+runpy.run_path("app.py", run_name="__main__")
+"""
+
+
 def _serve_chroma(data: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -401,9 +429,11 @@ def _serve_chroma(data: Path, port: int) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_a_chroma_server_down_answers_from_the_lexical_index(tmp_path, settings, caplog, monkeypatch):
+    import assistant.retrieve.hybrid as hybrid
     import assistant.store.vectorstore as vectorstore
 
-    monkeypatch.setattr(vectorstore, "RETRY_SECONDS", 1.0)
+    monkeypatch.setattr(vectorstore, "RETRY_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(hybrid, "EXACT_WITHIN", 0)  # a small index searched in Chroma, as a large one is
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = _serve_chroma(tmp_path / "chroma-data", port)
@@ -411,7 +441,7 @@ def test_a_chroma_server_down_answers_from_the_lexical_index(tmp_path, settings,
         index = tmp_path / "index"
         assert cli("index", "--index", index, env={"ASSISTANT_CHROMA_URL": url}).returncode == 0
         bot = Assistant.load(settings=replace(settings, index_dir=index, chroma_url=url))
-        assert bot.index.dense.available and bot.ask("首贷有补助吗？").citations[0].section == "4"
+        assert bot.ask("首贷有补助吗？").citations[0].section == "4" and bot.index.dense.available
         server.terminate()
         server.wait(timeout=30)
         caplog.clear()
@@ -423,7 +453,9 @@ def test_a_chroma_server_down_answers_from_the_lexical_index(tmp_path, settings,
         warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
         assert len(warnings) == 1 and "只用词法检索" in warnings[0].getMessage()
         assert not any(r.exc_info for r in caplog.records)  # no tracebacks
-        r = cli("ask", "上云上平台合同额50万元，补贴多少？", "--index", index, "--json", env={"ASSISTANT_CHROMA_URL": url})
+        r = subprocess.run([sys.executable, "-c", _IN_CHROMA + _RUN_CLI, "ask", "上云上平台合同额50万元，补贴多少？",
+                            "--index", str(index), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "ASSISTANT_CHROMA_URL": url})
         assert r.returncode == 0 and json.loads(r.stdout)["calculation"]["amount_yuan"] == 150000
         assert r.stderr.count("只用词法检索") == 1 and "Traceback" not in r.stderr
         server = _serve_chroma(tmp_path / "chroma-data", port)  # back: used again after the pause
@@ -441,27 +473,44 @@ def test_the_app_answers_while_its_chroma_server_is_down(tmp_path):
     """As the probe saw it: the app over HTTP, `chroma run` stopped under it."""
     import urllib.request
 
-    from tests.test_reliability_serve import app_process
-
-    port = free_port()
+    port, app_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     server = _serve_chroma(tmp_path / "chroma-data", port)
+    log = tmp_path / "app.log"
+    app = None
     try:
         assert cli("index", "--index", tmp_path / "index", env={"ASSISTANT_CHROMA_URL": url}).returncode == 0
-        with app_process(tmp_path, ASSISTANT_CHROMA_URL=url) as (app, _port, _pid):
-            server.terminate()
-            server.wait(timeout=30)
-            for i in range(20):
-                body = json.dumps({"question": f"首贷有补助吗？{'请问' * i}"}, ensure_ascii=False).encode("utf-8")
-                req = urllib.request.Request(app + "api/ask", body, {"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=60) as r:
-                    assert r.status == 200
-                    assert json.loads(r.read())["citations"][0]["section"] == "4"
-        log = next(tmp_path.glob("app-*.log")).read_text(encoding="utf-8")
-        assert log.count("只用词法检索") == 1 and "Traceback" not in log
+        with open(log, "w") as out:
+            app = subprocess.Popen([sys.executable, "-c", _IN_CHROMA + _RUN_APP], cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT,
+                                   env={**os.environ, "ASSISTANT_CHROMA_URL": url, "ASSISTANT_INDEX": str(tmp_path / "index"),
+                                        "GRADIO_SERVER_PORT": str(app_port), "GRADIO_ANALYTICS_ENABLED": "False"})
+        base = f"http://127.0.0.1:{app_port}/"
+        deadline = time.time() + 180
+        while True:
+            assert app.poll() is None, log.read_text(encoding="utf-8")[-3000:]
+            try:
+                urllib.request.urlopen(base + "api/info", timeout=5).close()
+                break
+            except OSError:
+                assert time.time() < deadline
+                time.sleep(0.5)
+        server.terminate()
+        server.wait(timeout=30)
+        for i in range(20):
+            body = json.dumps({"question": f"首贷有补助吗？{'请问' * i}"}, ensure_ascii=False).encode("utf-8")
+            req = urllib.request.Request(base + "api/ask", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                assert r.status == 200
+                assert json.loads(r.read())["citations"][0]["section"] == "4"
+        text = log.read_text(encoding="utf-8")
+        assert text.count("只用词法检索") == 1 and "Traceback" not in text, text[-3000:]
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if app is not None:
+            app.terminate()
+            app.wait(timeout=30)
 
 
 # ---- item 16: first start, two processes -----------------------------------------------------------------------

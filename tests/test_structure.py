@@ -85,3 +85,20 @@ def test_chinese_numerals(cn, n):
 @pytest.mark.parametrize("n", range(1, 100))
 def test_numerals_round_trip(n):
     assert cn_to_int(int_to_cn(n)) == n
+
+
+# ---- versions: the title marker is data (corpus/structure.toml [versions]) --------------------------------
+_VERSIONS = __import__("tomllib").loads((ROOT / "corpus/structure.toml").read_text(encoding="utf-8"))["versions"]
+
+
+@pytest.mark.parametrize("title", _VERSIONS["examples"])
+def test_version_markers_are_read(title):
+    from assistant.documents.versions import work_title
+
+    assert RULES.version_marker.search(title)
+    assert work_title(title, RULES.version_marker) != title.replace(" ", "") and work_title(title, RULES.version_marker)
+
+
+@pytest.mark.parametrize("title", _VERSIONS["non_examples"])
+def test_other_brackets_are_not_version_markers(title):
+    assert not RULES.version_marker.search(title)

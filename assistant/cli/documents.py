@@ -68,7 +68,10 @@ def _apply(index_dir: Path, change, build, files: dict[str, Path] | None = None)
     except BaseException:
         managed.rollback(index_dir, change)
         raise
-    managed.commit(index_dir, change)
+    try:
+        managed.commit(index_dir, change)
+    except OSError as exc:  # the new build is live: the journal stays, the next change finishes it
+        print(f"注意：新索引已生效，但收尾未完成（{exc}）；下次更改索引时会自动补完。", file=sys.stderr)
     return manifest
 
 
@@ -124,7 +127,7 @@ def cmd_index(args) -> int:
         claim_directory(index_dir)
         with build_lock(index_dir):
             _say_recovered(index_dir)
-            before, superseded_before = _live_state(index_dir)
+            before, _ = _live_state(index_dir)
             change = Change(keep_all_versions=bool(getattr(args, "keep_both", False)))
             manifest = _apply(index_dir, change,
                               lambda: toolkit.build(corpus, index_dir, progress=ProgressBars()))
@@ -279,6 +282,7 @@ def _add(args) -> int:
         print("未做任何更改（没有文件被加入）。", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
+    fresh = not index_dir.exists()
     try:
         claim_directory(index_dir)
         with build_lock(index_dir):
@@ -290,6 +294,7 @@ def _add(args) -> int:
                 for p in problems:
                     print(f"无法加入：{p}", file=sys.stderr)
                 print("未做任何更改（没有文件被加入）。", file=sys.stderr)
+                _forget(index_dir, fresh)
                 return 2
             ours = managed.documents_dir(index_dir).resolve()
             # An operator's file already in a corpus folder is taken in place (it was left out by
@@ -314,6 +319,7 @@ def _add(args) -> int:
     except Exception as exc:
         code, message = _failure(exc, "加入文档")
         print(message, file=sys.stderr)
+        _forget(index_dir, fresh)
         return code
     print(f"已更新索引：{manifest['documents']} 份文档、{manifest['clauses']} 个条款；重新计算 "
           f"{manifest['embedded_chunks']} 个片段，沿用 {manifest['reused_chunks']} 个；用时 "
@@ -321,6 +327,16 @@ def _add(args) -> int:
     _say_versions(superseded_before, manifest, {d.doc_id for d in docs})
     _say_errors(index_dir, manifest)
     return 0
+
+
+def _forget(index_dir: Path, fresh: bool) -> None:
+    """A refused or failed add into a directory it created leaves no directory behind."""
+    import shutil
+
+    from assistant.store.index import current_build, is_ours
+
+    if fresh and is_ours(index_dir) and current_build(index_dir) is None:
+        shutil.rmtree(index_dir, ignore_errors=True)
 
 
 def _remove(args) -> int:
