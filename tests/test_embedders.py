@@ -82,7 +82,19 @@ def test_trained_model_directory_is_a_small_sentence_transformers_model():
     size = sum(p.stat().st_size for p in TRAINED.rglob("*") if p.is_file())
     assert size <= 50 * 2 ** 20, size
     card = (TRAINED / "README.md").read_text(encoding="utf-8")
-    assert "MultipleNegativesRankingLoss" in card and "held out" in card
+    assert "MultipleNegativesRankingLoss" in card and "held-out" in card and "e5-small" in card
+
+
+@pytest.mark.parametrize("question, right, wrong", [
+    # callers' words → the statute's (issue #18): the teacher's associations, learnt by the table
+    ("被公司辞退了能拿到补偿吗", "用人单位解除劳动合同的，应当向劳动者支付经济补偿。", "借款人应当按照约定的期限返还借款。"),
+    ("朋友借钱一直不还怎么办", "借款人应当按照约定的期限返还借款。", "用人单位解除劳动合同的，应当向劳动者支付经济补偿。"),
+    ("离婚了孩子跟谁", "离婚后，不满两周岁的子女，以由母亲直接抚养为原则。", "出租人应当按照约定将租赁物交付承租人。"),
+])
+def test_default_model_links_everyday_words_to_legal_ones(question, right, wrong):
+    e = StaticEmbedder(TRAINED)
+    q, r, w = e.embed([question, right, wrong])
+    assert q @ r > q @ w
 
 
 @pytest.mark.slow

