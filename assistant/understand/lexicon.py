@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -12,19 +12,28 @@ class Lexicon:
     terms: tuple[str, ...]
     generic: frozenset[str]
     must_match: tuple[str, ...]
-    synonyms: dict[str, tuple[str, ...]]  # canonical → aliases
+    synonyms: dict[str, tuple[str, ...]]  # canonical → aliases: the policy's topics
+    everyday: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the law's word → callers' words
 
     @classmethod
     def load(cls, path: Path) -> "Lexicon":
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return cls(terms=tuple(data.get("terms", [])), generic=frozenset(data.get("generic", [])),
                    must_match=tuple(data.get("must_match", [])),
-                   synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()})
+                   synonyms={k: tuple(v) for k, v in data.get("synonyms", {}).items()},
+                   everyday={k: tuple(v) for k, v in data.get("everyday", {}).items()})
+
+    @cached_property
+    def _policy_vocabulary(self) -> frozenset[str]:
+        words = set(self.terms) | set(self.synonyms)
+        for aliases in self.synonyms.values():
+            words.update(aliases)
+        return frozenset(w for w in words if len(w) > 1)
 
     @cached_property
     def _vocabulary(self) -> frozenset[str]:
-        words = set(self.terms) | set(self.synonyms)
-        for aliases in self.synonyms.values():
+        words = set(self._policy_vocabulary) | set(self.everyday)
+        for aliases in self.everyday.values():
             words.update(aliases)
         return frozenset(w for w in words if len(w) > 1)
 
@@ -32,11 +41,19 @@ class Lexicon:
         """Every word the tokenizer must keep whole."""
         return self._vocabulary
 
+    def policy_vocabulary(self) -> frozenset[str]:
+        """The policy's own terms and the known aliases of its topics (not everyday synonyms of
+        general legal words: 社保 is no policy topic)."""
+        return self._policy_vocabulary
+
+    def is_policy_topic(self, canonical: str) -> bool:
+        return canonical in self.synonyms or canonical in self.terms
+
     @cached_property
     def _alias_pairs(self) -> list[tuple[str, str]]:
         """(alias, canonical), longest alias first: sorted once, matched on every question."""
-        return sorted(((a, c) for c, aliases in self.synonyms.items() for a in aliases),
-                      key=lambda p: -len(p[0]))
+        tables = (*self.synonyms.items(), *self.everyday.items())
+        return sorted(((a, c) for c, aliases in tables for a in aliases), key=lambda p: -len(p[0]))
 
     @cached_property
     def _expansion_cache(self) -> dict:

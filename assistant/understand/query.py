@@ -151,7 +151,7 @@ class Reader:
         """The policy topics a piece of text names: rules it triggers, the documents' words for
         its aliases, policy terms. Context nouns (制造业, 小巨人) are not topics."""
         sig = {f"rule:{r.id}" for r in self.rules if r.kind != "scope" and r.trigger_in(text)}
-        sig |= {c for _, c, _, _ in self.lexicon.expansions(text)}
+        sig |= {c for _, c, _, _ in self.lexicon.expansions(text) if self.lexicon.is_policy_topic(c)}
         sig |= {t for t in self.lexicon.terms if t in text}
         return {s for s in sig if s not in CONTEXT_TERMS}
 

@@ -113,7 +113,8 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue
         parts = tuple(p for p in seg.words(word) if p != word.lower() and len(p) > 1
                       and p not in lexicon.generic)
-        policy = len(alts) > 1 or word in lexicon.vocabulary()
+        policy_words = lexicon.policy_vocabulary()
+        policy = any(a in policy_words for a in alts)  # 社保 → 社会保险 is a word of the laws, not the policy
         terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts, policy)
     # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
     for alias, canonical, _, _ in expansions:
@@ -121,7 +122,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue
         if not any(alias in t.word or t.word in alias for t in terms.values()):
             terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical),
-                                policy=True)
+                                policy=lexicon.is_policy_topic(canonical))
     # A must-match word inside a recognised alias (香港 in 香港上市) is the alias's business.
     must = [m for m in lexicon.must_match_terms(text)
             if not any(a_start <= text.find(m) < a_end for _, _, a_start, a_end in expansions
