@@ -270,6 +270,15 @@ class Clauses:
         return clause.text if clause else ""
 
 
+def answer_of(bot: Assistant, question: str, history: list | None = None) -> dict:
+    """The answer dict, with the notice said before everything (truncation, typos read) even where
+    the dict form does not carry it."""
+    answer = bot.ask(question, history or [])
+    d = answer.to_dict()
+    d.setdefault("notice", getattr(answer, "notice", "") or "")
+    return d
+
+
 def kept_answer(answer: dict) -> dict:
     """What a turn keeps of an answer (the trace is for developers and can be large)."""
     return {k: v for k, v in answer.items() if k != "trace"}
@@ -403,7 +412,7 @@ def chat_tab(bot: Assistant, feedback: FeedbackStore | None, feedback_notice: st
         message = (message or "")[:MAX_INPUT]
         turn_map = trimmed(turn_map or {})
         history = history_of(turn_map)
-        answer = kept_answer(bot.ask(message, history).to_dict())
+        answer = kept_answer(answer_of(bot, message, history))
         turn_map = trimmed({**turn_map, str(2 * len(turn_map) + 1): {
             "question": message, "history": history, "answer": answer, "hotline": bool(hotline),
             "feedback": None, "rating": None}})
@@ -510,7 +519,7 @@ def hotline_tab(bot: Assistant) -> None:
     quote = gr.Textbox(label="可引用的条款原文", lines=3, buttons=["copy"], elem_id="hotline-quote")
 
     def hotline(question: str):
-        answer = bot.ask((question or "")[:MAX_INPUT]).to_dict()
+        answer = answer_of(bot, (question or "")[:MAX_INPUT])
         figure_text = render.figure_text(answer)
         # No figure (none asked, or the verdict is negative): no box at all.
         return (render.spoken(answer), gr.update(value=figure_text, visible=bool(figure_text)),

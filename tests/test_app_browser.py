@@ -210,6 +210,9 @@ def test_a_long_paste_keeps_a_small_bubble_and_shows_the_question_at_its_end(pag
     user = page.locator("#chat [data-testid=user]").last
     assert user.bounding_box()["height"] <= 420, user.bounding_box()
     assert question in user.inner_text()  # the end, where the question is, is shown
+    answer = bots(page).last
+    assert "15万元" in answer.inner_text()  # answered: the question at the end was not lost
+    assert answer.locator(".notice").count() == 1  # and the bubble says the paste was shortened
     shot(page, "long-paste")
 
 
