@@ -567,8 +567,8 @@ def calculator_tab(bot: Assistant) -> None:
         except (AmountError, CalculationError) as exc:
             return f"**输入有误**：{esc(str(exc))}"
         steps = "\n".join(f"- {esc(s)}" for s in render.steps_of(c.to_dict()))
-        result = render.amount_words(c.to_dict()) if c.amount_yuan else "0元（按原文，这一金额不在支持范围内）"
-        return f"### 可获得：{esc(result)}\n\n{steps}\n\n原文：“{esc(rule.quote)}”"
+        # 0元 once, not 0元（0元，即 0元）: the steps say why (below a band, rounding).
+        return f"### 可获得：{esc(render.amount_words(c.to_dict()))}\n\n{steps}\n\n原文：“{esc(rule.quote)}”"
 
     rule_pick.change(relabel, rule_pick, amount, api_visibility="private")
     cbtn.click(calc, [rule_pick, amount, industry], cout, api_name="calculate", show_progress="hidden")
