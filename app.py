@@ -694,8 +694,7 @@ def check_tab(bot: Assistant) -> None:
     def check(qualification, industry, revenue, digital, cloud, layer, financing, listing,
               brand_listed, brand_cost, foreign_trade, expo_cost, patent_fees, first_use):
         flags = {"是": True, "否": False}
-        # A 区级 enterprise holds none of the qualifications the policy names.
-        profile = {"qualification": "无" if qualification == DISTRICT else qualification, "industry": industry,
+        profile = {"qualification": qualification, "industry": industry,
                    "revenue_last_year": revenue, "digital_contract": digital, "cloud_contract": cloud,
                    "board_layer": layer, "direct_financing": financing, "listing": listing,
                    "brand_listed": flags.get(brand_listed), "brand_cost": brand_cost,

@@ -11,10 +11,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.answer.pipeline import Answerer
+from assistant.answer.pipeline import Pipeline
 from assistant.documents.corpus import load_corpus
 from assistant.store.embedders import Embedder, make_embedder
-from assistant.answer.evidence import lexical_weight
+from assistant.understand.terms import lexical_weight
+from assistant.understand.cues import Cues
+from assistant.answer.calibration import GateModel
 from assistant.store.index import FORMAT as INDEX_FORMAT
 from assistant.store.index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
                     open_index, previous_documents)
@@ -49,6 +51,8 @@ class Toolkit:
     stats: WordStats
     gazetteer: Gazetteer
     parts: tuple[DocumentPart, ...] = ()
+    cues: Cues | None = None
+    gate_model: GateModel | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> "Toolkit":
@@ -58,7 +62,8 @@ class Toolkit:
         stats = WordStats.load(data / "wordstats.tsv", seg.general_frequency, seg.general_total)
         return cls(settings, make_embedder(settings.embedder, settings.project_root), lexicon,
                    seg, StructureRules.load(data / "structure.toml"), load_rules(data / "rules"),
-                   stats, Gazetteer.load(data / "places.toml"), load_parts(data / "parts.toml"))
+                   stats, Gazetteer.load(data / "places.toml"), load_parts(data / "parts.toml"),
+                   Cues.load(data / "cues.toml", settings.home_region), GateModel.load(data / "gate.toml"))
 
     def signatures(self) -> dict:
         """What parsed documents and cut words depend on besides the text: reuse across builds
@@ -109,8 +114,9 @@ class Assistant:
                                   stats=toolkit.stats, context_terms=CONTEXT_TERMS)
         retriever = HybridRetriever(index, toolkit.embedder, toolkit.segmenter,
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
-        answerer = Answerer(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
-                            toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts)
+        answerer = Pipeline(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
+                            toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts, toolkit.cues,
+                            toolkit.gate_model, toolkit.structure.subsection)
         self.offline = answerer
         if toolkit.settings.llm == "openai":
             answerer = self._guarded(answerer, retriever, rules)
@@ -125,7 +131,8 @@ class Assistant:
 
         settings = self.toolkit.settings
         if getattr(self, "_model_client", None) is None:
-            self._model_client = ModelClient(chat_model(settings), settings.llm_model)
+            self._model_client = ModelClient(chat_model(settings), settings.llm_model,
+                                             secrets=(settings.llm_api_key,))
         return GuardedChain(offline, self._model_client, PolicyRetriever(hybrid=retriever), rules,
                             offline.clauses_by_key)
 
@@ -244,9 +251,11 @@ class Assistant:
         return check_profile(profile, self.rules, {c.key: c.label for c in self.index.clauses})
 
     def info(self) -> dict:
-        """What is loaded (CONTRACT: `python -m assistant info --json`)."""
+        """What is loaded (CONTRACT: `python -m assistant info --json`), after switching to a newer
+        build if a re-index swapped one in (the app's /api/info never shows the old build)."""
         from importlib import metadata
 
+        self.refresh()
         def version(pkg: str) -> str | None:
             try:
                 return metadata.version(pkg)

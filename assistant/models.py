@@ -143,5 +143,6 @@ class Answer:
             "lead": self.lead,
             "notes": self.notes,
             "parts": [p.to_dict() for p in self.parts],
+            "notice": self.notice,
             "trace": list(self.trace),
         }

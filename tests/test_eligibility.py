@@ -74,5 +74,11 @@ def test_bad_profiles_name_the_field(bot, profile, field):
 
 def test_csv_export(bot):
     csv_text = bot.check(FULL).to_csv()
-    assert csv_text.splitlines()[0].startswith("措施,结果")
+    assert csv_text.splitlines()[0].startswith("结果,措施")  # the column order the app writes
     assert "240000" in csv_text
+
+
+def test_a_district_level_enterprise_is_out_of_scope(bot):
+    report = bot.check({"qualification": "区级专精特新", "industry": "制造业", "digital_contract": "120万"})
+    assert {r.status for r in report.rows} == {"not_met"}
+    assert all("区级" in r.reason for r in report.rows)

@@ -10,7 +10,9 @@ from assistant.understand.amounts import AmountError, fmt_wan, parse_amount
 from assistant.calculate.calculators import calculate, industry_fits, result_line, threshold
 from assistant.calculate.rules import Rule
 
-QUALIFICATIONS = {"国家级小巨人": "国家级专精特新“小巨人”企业", "市级专精特新": "市级专精特新中小企业", "无": ""}
+QUALIFICATIONS = {"国家级小巨人": "国家级专精特新“小巨人”企业", "市级专精特新": "市级专精特新中小企业",
+                  "区级专精特新": "区级专精特新企业", "无": ""}
+OUT_OF_SCOPE = {"区级专精特新", "无"}  # the policy's scope clause leaves these out
 CHOICES = {
     "qualification": ("资质", set(QUALIFICATIONS)),
     "board_layer": ("专板层级", {"规范层", "培育层", "无"}),
@@ -65,10 +67,10 @@ class Report:
     def to_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["措施", "结果", "说明", "需确认", "最高金额（元）", "条款", "原文"])
+        w.writerow(["结果", "措施", "说明", "需确认", "最高金额（元）", "条款", "原文"])  # as the app writes it
         for r in self.rows:
             w.writerow([spreadsheet_safe(v) for v in (
-                r.measure, STATUS_CN[r.status], r.reason, r.ask,
+                STATUS_CN[r.status], r.measure, r.reason, r.ask,
                 "" if r.max_amount_yuan is None else r.max_amount_yuan, r.label, r.quote)])
         return buf.getvalue()
 
@@ -185,8 +187,9 @@ def check_profile(profile: dict, rules: list[Rule], labels: dict[str, str] | Non
         row = _evaluate(rule, p)
         if row is None:
             continue
-        if qualification == "无" and scope is not None:
-            row = _row(rule, "not_met", "本政策适用于" + "和".join(scope.get("qualifications")))
+        if qualification in OUT_OF_SCOPE and scope is not None:
+            said = "" if qualification == "无" else f"，{QUALIFICATIONS[qualification]}不在其中"
+            row = _row(rule, "not_met", "本政策适用于" + "和".join(scope.get("qualifications")) + said)
         elif qualification is None and scope is not None and row.status == "met":
             row.status, row.ask = "unknown", "贵企业是否为国家级专精特新“小巨人”企业或市级专精特新中小企业？"
             row.reason = "其他条件符合；" + row.reason

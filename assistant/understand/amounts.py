@@ -561,12 +561,26 @@ def parse_amount(text: str, field: str = "金额") -> Decimal:
     amounts = read_amounts(raw, form=True)
     norm = normalize(raw)
     rest = "".join(norm[i] for i in range(len(norm)) if not any(a.start <= i < a.end for a in amounts))
-    if len(amounts) != 1 or _has_digit(rest) or any(c.isdigit() for c in rest):
+    if len(amounts) != 1 or _has_digit(rest) or any(c.isdigit() for c in rest) or not _only_marks(rest):
         raise AmountError(f"无法识别{field}“{raw[:20]}”，请填写如 120万元、1.5亿、300000 这样的金额")
     a = amounts[0]
     if a.problem:
         raise AmountError(a.problem)
     return check_amount(a.yuan, field)
+
+
+def _only_marks(rest: str) -> bool:
+    """A form field holds an amount and nothing else but yuan marks (80万元人民币, ¥50万): 一些钱
+    is not an amount of one yuan."""
+    words = amount_words().data["yuan"]
+    marks = sorted({*words["before"], *words["after"], *words["closing"]}, key=len, reverse=True)
+    rest = "".join(rest.split())
+    while rest:
+        mark = next((m for m in marks if rest.startswith(m)), None)
+        if mark is None:
+            return False
+        rest = rest[len(mark):]
+    return True
 
 
 def check_amount(value: Decimal, field: str = "金额") -> Decimal:
