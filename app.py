@@ -668,7 +668,7 @@ def check_table_html(rows: list[list]) -> str:
 def check_tab(bot: Assistant) -> None:
     with gr.Row():
         # Every choice starts at 不清楚: Gradio would otherwise preselect the first option.
-        q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]) + [DISTRICT, UNKNOWN], value=UNKNOWN, label="资质",
+        q_ = gr.Dropdown(sorted(CHOICES["qualification"][1]) + [UNKNOWN], value=UNKNOWN, label="资质",
                          elem_id="p-qualification")
         ind = gr.Textbox(label="行业", elem_id="p-industry")
         rev = gr.Textbox(label=AMOUNTS["revenue_last_year"], elem_id="p-revenue")
