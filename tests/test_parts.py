@@ -46,7 +46,10 @@ def test_a_part_the_document_does_not_state_falls_back_to_its_articles(bot):
     """北京国际科技创新中心建设条例 has no scope article: the usual search answers or declines,
     never another document's scope clause."""
     ans = bot.ask("北京国际科技创新中心建设条例的适用范围")
-    assert all(c.title == "北京国际科技创新中心建设条例" for c in ans.citations)
+    if ans.refused:  # said to be missing, by name (a bare refusal would pass the check below vacuously)
+        assert "北京国际科技创新中心建设条例" in ans.text and "适用范围" in ans.text
+    else:
+        assert ans.citations and all(c.title == "北京国际科技创新中心建设条例" for c in ans.citations)
 
 
 def test_the_policys_own_parts_keep_their_clauses(bot):
@@ -67,6 +70,8 @@ def test_the_patterns_find_the_parts_in_most_regulations():
     """The wording the patterns look for is how regulations state these parts (measured over
     corpus-scale): a pattern that stopped matching would silently send questions elsewhere."""
     files = sorted(SCALE.rglob("*.md"))
+    if not files:
+        pytest.skip("../shared/corpus-scale is not here")
     texts = [f.read_text(encoding="utf-8") for f in files]
     # The adoption record (^（…通过）) opens a PDF's, Word file's or web page's text; corpus-scale's
     # .md files keep it in their header, read as metadata: it is tested on the files above.
@@ -116,7 +121,8 @@ def test_a_part_a_named_regulation_does_not_state_is_said_to_be_missing(files_bo
 
 def test_a_named_regulations_period_is_never_the_policys(files_bot):
     ans = files_bot.ask("广东省优化营商环境条例有效期到什么时候")
-    assert "2028" not in ans.text and all(c.title == "广东省优化营商环境条例" for c in ans.citations)
+    assert "2028" not in ans.text and (ans.refused or ans.citations)
+    assert all(c.title == "广东省优化营商环境条例" for c in ans.citations)
 
 
 @pytest.mark.parametrize("question", ["这个政策什么时候开始实施的？", "专精特新这些措施哪天开始执行"])
