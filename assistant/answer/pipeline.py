@@ -52,7 +52,7 @@ class Pipeline:
         self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
                                  settings.min_coverage, index.clauses, cues)
         self.gate = Gate(index, self.clauses_by_key, primary, seg, lexicon, stats, gazetteer,
-                         settings.min_coverage, is_function_word, lambda text: retriever.embedder.embed([text])[0],
+                         settings.min_coverage, is_function_word, retriever.query_vector,
                          gate_model)
         self._articles = {d.doc_id for d in index.documents if d.style == "articles"}
         self.composer = Composer(index.clauses, self.clauses_by_key, rules, cues,
