@@ -20,6 +20,7 @@ from assistant.understand.terms import QueryTerms
 EXCLUDED_LEVELS = ("区级", "省级", "无")
 WHOLE_ARTICLE = 400  # an article up to this long is quoted whole
 LAW_ARTICLES = 3  # articles quoted for a question about laws (the best and those found next)
+EXTRA_ARTICLE_SHARE = 0.5  # …each speaking of at least half as much of the question as the best
 _PERIOD = re.compile(r"(?:执行期|有效期)至(\d{4})年[^，。（(]*(?:[（(][^）)]*[）)])?")
 _QUOTED = re.compile(r"“([^”]+)”")
 _OPEN, _CLOSE = "（(“「《", "）)”」》"
@@ -42,6 +43,11 @@ def phrases(quote: str) -> list[str]:
     if current:
         out.append(current)
     return out
+
+
+def _without_label(sentence: str, label: str) -> str:
+    """第十五条 经营者应当… → 经营者应当… (the label is said before it)."""
+    return sentence[len(label):].lstrip() if sentence.startswith(label) else sentence
 
 
 def cite(clause: Clause, quote: str) -> Citation:
@@ -188,17 +194,23 @@ class Composer:
                 uncovered = [t for t in uncovered if t not in adds]
         if self.articles_of(primary.doc_id):
             # A question in people's words about a law: the next articles found that speak of it
-            # too are quoted, the way a lawyer cites the provisions that bear on a question.
+            # about as much are quoted too, the way a lawyer cites the provisions that bear on it.
+            def said(clause: Clause) -> float:
+                return sum(t.weight for t in terms.terms if t.found_in(clause.label + clause.text))
+
+            floor = EXTRA_ARTICLE_SHARE * said(primary)
             for h in hits[1:]:
                 if len(chosen) >= LAW_ARTICLES:
                     break
-                if h.clause not in chosen and self.articles_of(h.clause.doc_id) and \
-                        any(t.found_in(h.clause.text) for t in terms.terms):
+                if h.clause not in chosen and self.articles_of(h.clause.doc_id) and said(h.clause) >= floor > 0:
                     chosen.append(h.clause)
         citations = [c for clause in chosen for c in self.citations(clause, terms)]
         # The lead speaks from the sentence that answers best, wherever it stands in the clause.
         top = best_sentences(primary, terms, self.cues, limit=1)[0]
         verdict, lead = self._lead(ask, top, primary)
+        if self.articles_of(primary.doc_id) and not verdict:
+            # An article is cited by its document and number, then what it says, whole.
+            lead = f"《{primary.doc_title}》{primary.label}规定：{_without_label(top, primary.label)}"
         notes = []
         note = next((r.get("note") for r in self.rules if r.get("note") and top in r.quote), "")
         if note and note not in lead:

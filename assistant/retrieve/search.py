@@ -79,7 +79,10 @@ class Searcher:
         policy = self.retriever.search(text, k=self.top_k, doc_ids=primary)
         p_cov = assess(ask.terms, [h.clause for h in policy[:3]], self.min_coverage)
         a_cov = assess(ask.terms, [h.clause for h in everything[:3]], self.min_coverage)
-        if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN:
+        # The policy answers what it covers about as well as anything else does; one of its terms
+        # found (租房 in 人才租房补贴) does not make it the answer to a tenant's question.
+        if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN and \
+                (p_cov.score >= self.min_coverage or a_cov.score < self.min_coverage):
             return Retrieved(policy, f"policy first (covers {p_cov.score:.2f} vs {a_cov.score:.2f})")
         if a_cov.covered_enough or not p_cov.covered_enough:
             return Retrieved(everything, f"a regulation covers better ({a_cov.score:.2f} vs {p_cov.score:.2f})")
