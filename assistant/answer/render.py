@@ -7,6 +7,7 @@ when several are answered, amounts as people say them, no labels or typing instr
 """
 from __future__ import annotations
 
+from assistant.answer.sentences import split_after
 from assistant.answer.verdict import say
 from assistant.models import Answer, AnswerPart, Calculation, Citation
 
@@ -72,15 +73,7 @@ def spoken_lead(part: AnswerPart) -> str:
 
 def sentences(text: str) -> list[str]:
     """Sentences to say: up to 。！？, each kept whole."""
-    out, current = [], ""
-    for ch in text:
-        current += ch
-        if ch in "。！？":
-            out.append(current.strip())
-            current = ""
-    if current.strip():
-        out.append(current.strip())
-    return [s for s in out if s]
+    return [s.strip() for s in split_after(text, "。！？")]
 
 
 def speech(parts: list[AnswerPart], verdict_first: bool = False) -> str:

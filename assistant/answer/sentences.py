@@ -16,6 +16,20 @@ FIGURE = re.compile(r"\d|[零一二两三四五六七八九十百千万]+(?:元|
 MONEY_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?\s*%|[零一二两三四五六七八九十百千万亿]+(?:万|亿)?元")
 
 
+def split_after(text: str, stops: str) -> list[str]:
+    """The text cut after each of the stop characters, nothing dropped (spaces at the ends of
+    pieces aside); a last piece without a stop is kept."""
+    out, current = [], ""
+    for ch in text:
+        current += ch
+        if ch in stops:
+            out.append(current)
+            current = ""
+    if current.strip():
+        out.append(current)
+    return [p for p in out if p.strip()]
+
+
 def gives_money(sentence: str, cues: Cues) -> bool:
     """The sentence gives money (予以资金支持, 专项资金, 30万元); bare 资金 (利用财政资金建设)
     names where funding comes from and does not."""

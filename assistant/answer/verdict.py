@@ -10,7 +10,7 @@ Otherwise there is no verdict: the answer says what the text provides and quotes
 """
 from __future__ import annotations
 
-from assistant.answer.sentences import gives_money
+from assistant.answer.sentences import gives_money, split_after
 from assistant.understand.cues import Cues
 from assistant.understand.query import Ask
 
@@ -53,13 +53,7 @@ def entailed(ask: Ask, sentence: str, cues: Cues) -> str | None:
 
 
 def _pieces(sentence: str) -> list[str]:
-    out, current = [], ""
-    for ch in sentence:
-        current += ch
-        if ch in "，,；;：:。":
-            out.append(current)
-            current = ""
-    return out + ([current] if current else [])
+    return split_after(sentence, "，,；;：:。")
 
 
 def _stated(word: str, terms, sentence: str) -> bool:
