@@ -180,6 +180,19 @@ def test_a_full_index_of_a_folder_holding_two_versions_uses_the_newer(tmp_path):
     assert ans["citations"][0]["doc_id"] == "北京市测试条例(2022-05-25)"
 
 
+def test_index_keep_both_keeps_every_version(tmp_path):
+    """index --keep-both (called as the parser would: the flag is registered in cli/__init__.py)."""
+    from assistant.cli.documents import cmd_index
+
+    corpus = tmp_path / "c"
+    write(corpus, "北京市测试条例.md", law("北京市测试条例", "测试", 2016))
+    write(corpus, "北京市测试条例(2022-05-25).md", law("北京市测试条例", "测试", 2022))
+    index = tmp_path / "index"
+    assert cmd_index(argparse.Namespace(corpus=[str(corpus)], index=str(index), keep_both=True)) == 0
+    assert live(index) == {"北京市测试条例", "北京市测试条例(2022-05-25)"}
+    assert json.loads((index / "versions.json").read_text(encoding="utf-8")) == {"keep": ["北京市测试条例"]}
+
+
 # ---- item 11: a file that cannot be parsed is refused and not kept --------------------------------------
 def test_an_unparseable_file_is_refused_and_not_kept(tmp_path, index):
     corrupt = tmp_path / "in" / "corrupt.pdf"
