@@ -18,7 +18,7 @@ from assistant.understand.terms import lexical_weight
 from assistant.understand.cues import Cues
 from assistant.answer.calibration import GateModel
 from assistant.store.index import FORMAT as INDEX_FORMAT
-from assistant.store.index import (Index, IndexUnusable, StaleIndex, build_index, current_build, is_empty, live_signatures,
+from assistant.store.index import (Index, IndexUnusable, StaleIndex, build_index, current_build, live_signatures,
                     open_index, previous_documents)
 from assistant.progress import Progress, no_progress
 from assistant.understand.lexicon import Lexicon
@@ -116,7 +116,7 @@ class Assistant:
                                     word_weight=functools.lru_cache(maxsize=100_000)(weigh))
         answerer = Pipeline(index, retriever, toolkit.segmenter, toolkit.lexicon, rules,
                             toolkit.settings, toolkit.stats, toolkit.gazetteer, toolkit.parts, toolkit.cues,
-                            toolkit.gate_model, toolkit.structure.subsection)
+                            toolkit.gate_model, toolkit.structure.subsection, toolkit.structure.version_marker)
         self.offline = answerer
         if toolkit.settings.llm == "openai":
             answerer = self._guarded(answerer, retriever, rules)
@@ -161,19 +161,33 @@ class Assistant:
                     toolkit.build(settings.corpus_dir, settings.index_dir)
         try:
             index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
+            words = index.manifest.get("signatures") or {}
+            if words and words != toolkit.signatures():
+                # Cut with another lexicon or structure: its words no longer match the questions'.
+                index.close()
+                raise StaleIndex("索引的分词词表或结构规则已更新", index.manifest.get("corpus"))
         except StaleIndex as exc:
-            recorded = [Path(p) for p in (exc.corpus or "").split(os.pathsep) if p]
-            missing = [str(p) for p in recorded if not p.exists()]
-            if not recorded or missing:
-                # Rebuilding from anything else would silently drop the documents it held.
-                raise IndexUnusable(f"{exc}；原语料目录不存在（{'、'.join(missing) or '未记录'}），"
-                                    "无法自动重建，请用 python -m assistant index --corpus … 重建") from exc
-            log.warning("%s：按原语料 %s 重建索引", exc, "、".join(map(str, recorded)))
-            toolkit.build(recorded, settings.index_dir)
-            index = open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
+            index = cls._rebuild(toolkit, settings, exc)
         log.info("index %s: %d documents, %d clauses, embedder %s", index.directory,
                  len(index.documents), len(index.clauses), index.embedder_name)
         return cls(index, toolkit)
+
+    @staticmethod
+    def _rebuild(toolkit: "Toolkit", settings: Settings, exc: StaleIndex) -> Index:
+        """Rebuild a stale index from the corpus it recorded, leaving out what was removed from it."""
+        from assistant.documents.managed import excluded
+        from assistant.store.index import build_lock
+
+        recorded = [Path(p) for p in (exc.corpus or "").split(os.pathsep) if p]
+        missing = [str(p) for p in recorded if not p.exists()]
+        if not recorded or missing:
+            # Rebuilding from anything else would silently drop the documents it held.
+            raise IndexUnusable(f"{exc}；原语料目录不存在（{'、'.join(missing) or '未记录'}），"
+                                "无法自动重建，请用 python -m assistant index --corpus … 重建") from exc
+        log.warning("%s：按原语料 %s 重建索引", exc, "、".join(map(str, recorded)))
+        with build_lock(settings.index_dir):
+            toolkit.build(recorded, settings.index_dir, incremental=True, exclude=excluded(settings.index_dir))
+        return open_index(settings.index_dir, toolkit.embedder, settings.chroma_url)
 
     def refresh(self) -> bool:
         """Switch to a newer build if a re-index has swapped CURRENT (no restart needed). The old
@@ -275,6 +289,7 @@ class Assistant:
                            "clauses": counts.get(d.doc_id, 0)} for d in self.index.documents],
             "clauses": len(self.index.clauses),
             "answerer": self.answerer_name,
+            "vectors_available": bool(self.index.dense.available),  # Chroma reachable (health checks)
             "versions": {p: version(p) for p in ("zjtx-assistant", "chromadb", "langchain-core",
                                                  "sentence-transformers", "gradio", "jieba", "opencc")},
         }

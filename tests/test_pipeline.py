@@ -150,3 +150,27 @@ def test_the_penalty_for_a_duty_is_followed(tmp_path, settings):
                          corpus_dir=corpus)
     ans = bot.ask("某省反不正当竞争条例里，卖东西硬给顾客搭售别的商品，查到了会被罚多少？")
     assert [c.section for c in ans.citations][:2] == ["28", "6"]
+
+
+@pytest.mark.slow
+def test_an_index_cut_with_another_lexicon_is_rebuilt_on_open(tmp_path, settings):
+    """After an upgrade that changes the lexicon, an index whose words were cut with the old one
+    no longer matches the questions' words: it is rebuilt from its corpus when opened."""
+    import shutil
+    from dataclasses import replace
+
+    from assistant import Assistant
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "corpus", root / "corpus")
+    shutil.copytree(ROOT / "models", root / "models")
+    local = replace(settings, project_root=root, corpus_dir=root / "corpus", index_dir=tmp_path / "index")
+    first = Assistant.load(settings=local)
+    built = first.index.directory.name
+    first.index.close()
+    lexicon = root / "corpus" / "lexicon.toml"
+    lexicon.write_text(lexicon.read_text(encoding="utf-8").replace('"新基建",', '"新基建", "算力券",'),
+                       encoding="utf-8")
+    again = Assistant.load(settings=local)
+    assert again.index.directory.name != built  # a new build, with the new lexicon's words
+    assert again.index.manifest["signatures"] == again.toolkit.signatures()

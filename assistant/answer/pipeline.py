@@ -40,7 +40,7 @@ class Pipeline:
     def __init__(self, index: Index, retriever: HybridRetriever, seg: Segmenter, lexicon: Lexicon,
                  rules: list[Rule], settings: Settings, stats: WordStats, gazetteer: Gazetteer,
                  parts: tuple[DocumentPart, ...], cues: Cues, gate_model: GateModel | None = None,
-                 item_marker=None):
+                 item_marker=None, version_marker=None):
         self.index, self.retriever, self.seg, self.lexicon = index, retriever, seg, lexicon
         self.rules, self.settings, self.stats, self.gazetteer, self.cues = rules, settings, stats, gazetteer, cues
         self.clauses_by_key = {c.key: c for c in index.clauses}
@@ -48,7 +48,7 @@ class Pipeline:
         self.selector = Selector(index.documents, gazetteer, primary, settings.home_region)
         self.region_of = self.selector.region_of
         self.reader = Reader(cues, lexicon, rules, gazetteer, index.documents, seg, stats, index.bm25,
-                             self.clauses_by_key, parts, settings.max_question_chars)
+                             self.clauses_by_key, parts, settings.max_question_chars, version_marker)
         self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
                                  settings.min_coverage, index.clauses, cues)
         self.gate = Gate(index, self.clauses_by_key, primary, seg, lexicon, stats, gazetteer,

@@ -117,6 +117,7 @@ class Reader:
     clauses_by_key: dict[str, Clause] = field(default_factory=dict)
     parts: tuple[DocumentPart, ...] = ()
     max_chars: int = 2000
+    version_marker: object = None  # a version's mark at a title's end (corpus/structure.toml)
 
     def __post_init__(self):
         self._vocabulary = self.lexicon.vocabulary()
@@ -139,7 +140,7 @@ class Reader:
         own, asked_places = places(text, self.gazetteer, self.cues)
         level, said = qualification(text, self.cues)
         context = EnterpriseContext(level, said, industry(text, self.cues), own)
-        document = document_mention(text, self.documents, self.cues)
+        document = document_mention(text, self.documents, self.cues, self.version_marker)
         followup = bool(earlier) and is_followup(text, self.cues)
         asks = [self._complete(a, context, document, earlier if followup and i == 0 else ())
                 for i, a in enumerate(self.split_asks(text))]
@@ -293,7 +294,7 @@ class Reader:
             find_amounts(asked)
         except AmountError as exc:
             problem = str(exc)
-        article = named_article(ask.text, self.documents, self.clauses_by_key, self.cues)
+        article = named_article(ask.text, self.documents, self.clauses_by_key, self.cues, self.version_marker)
         part = asked_part(ask.text, self.parts) if document is not None else None
         terms = query_terms(topic, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS, intent)
         words = self.content_words(topic)

@@ -5,6 +5,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from assistant.documents.versions import work_title
 from assistant.models import Clause, Document
 from assistant.understand.cues import Cues
 from assistant.understand.numerals import cn_to_int
@@ -16,8 +17,10 @@ _DATE_SUFFIX = re.compile(r"[(（]\d{4}-\d{2}-\d{2}[)）]$")
 _PROVINCE_LEVEL = re.compile(r"^(.{2,3}?)[省市](?!场)")
 
 
-def _names(doc: Document, home: str = "") -> frozenset[str]:
-    return _title_names(doc.title, home)
+def _names(doc: Document, home: str = "", marker=None) -> frozenset[str]:
+    """marker: a version's mark at a title's end (（2026修订）, corpus/structure.toml): a question
+    names the work, not the version."""
+    return _title_names(work_title(doc.title, marker) if marker is not None else doc.title, home)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -46,7 +49,10 @@ _NATIONAL = "中华人民共和国"
 
 
 def _version(doc: Document) -> str:
-    """The date in a file name like 某条例(2023-07-28): later versions sort higher; undated lowest."""
+    """The version date the build read (meta version_date), else the date in a file name like
+    某条例(2023-07-28): later versions sort higher; undated lowest."""
+    if doc.meta.get("version_date"):
+        return str(doc.meta["version_date"])
     m = re.search(r"(\d{4}-\d{2}-\d{2})", doc.doc_id)
     return m.group(1) if m else ""
 
@@ -60,26 +66,26 @@ class Mention:
     text: str  # the words of the question that name it
 
 
-def named_document(question: str, documents: list[Document], cues: Cues) -> Document | None:
+def named_document(question: str, documents: list[Document], cues: Cues, marker=None) -> Document | None:
     """The document whose title the question names: the longest match, then the latest version."""
-    mention = document_mention(question, documents, cues)
+    mention = document_mention(question, documents, cues, marker)
     return mention.document if mention else None
 
 
-def document_mention(question: str, documents: list[Document], cues: Cues) -> Mention | None:
+def document_mention(question: str, documents: list[Document], cues: Cues, marker=None) -> Mention | None:
     """Where the question names a loaded document: its title (the longest, then the latest
     version), else a loose mention — most of the title's characters in order, ending in the same
     kind of document (北京数字经济那个条例 → 北京市数字经济促进条例)."""
     best, best_key = None, (0, "")
     for doc in documents:
-        for name in _names(doc, cues.home):
+        for name in _names(doc, cues.home, marker):
             if name in question and (key := (len(name), _version(doc))) > best_key:
                 best, best_key = Mention(doc, name), key
     if best is not None or not cues.has("document_kind", question):
         return best
     best_score, question_chars = 0.0, set(question)
     for doc in documents:
-        for name in _names(doc, cues.home):
+        for name in _names(doc, cues.home, marker):
             found = _kind_and_chars(name, cues)
             if found is None or found[0] not in question:
                 continue
@@ -153,14 +159,14 @@ def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
 
 
 def named_article(question: str, documents: list[Document], clauses: dict[str, Clause],
-                  cues: Cues) -> tuple[Document, str, Clause | None] | None:
+                  cues: Cues, marker=None) -> tuple[Document, str, Clause | None] | None:
     """(document, 第X条 as written, the clause or None when that document has no such article)."""
     m = _ARTICLE.search(question)
     if not m:
         return None
     raw = m.group(1)
     number = raw if raw.isdigit() else str(cn_to_int(raw))
-    doc = named_document(question, documents, cues)
+    doc = named_document(question, documents, cues, marker)
     if doc is None:
         with_articles = [d for d in documents if d.style == "articles"]
         if len(with_articles) != 1:
