@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.documents.corpus import load_corpus
-from assistant.documents.ingest import _PAGE_INFO, join_lines, normalise_glyphs, official_furniture
+from assistant.documents.ingest import join_lines, normalise_glyphs, official_furniture
 from assistant.documents.structure import StructureRules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def test_web_page_keeps_the_text_and_drops_the_rest(loaded):
     ("来源于财政资金的项目，应当公开。", False),
 ])
 def test_a_web_pages_information_bar_is_not_text(paragraph, dropped):
-    assert bool(_PAGE_INFO.match(paragraph)) == dropped
+    assert bool(RULES.ingest.web_info_bar.match(paragraph)) == dropped
 
 
 @pytest.mark.parametrize("raw, read", [("⼆〇⼆⼀年", "二〇二一年"), ("部⻔", "部门"), ("⼈⺠政府", "人民政府"), ("上云", "上云"),

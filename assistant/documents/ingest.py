@@ -20,23 +20,24 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from assistant.documents.structure import StructureRules
 from assistant.settings import PROJECT_ROOT
 
 RADICALS = PROJECT_ROOT / "corpus" / "radicals.tsv"
-# "— 3 —", "- 3 -", "第 3 页", "3/12", "3": page furniture, not text.
-_PAGE_NUMBER = re.compile(r"^\s*(?:[—\-–－]\s*\d{1,4}\s*[—\-–－]|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4}|\d{1,4})\s*$")
-_STARTS_UNIT = re.compile(r"^(第[一二三四五六七八九十百千零〇两]+[章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|附件|附则)")
+# The patterns for page furniture, titles, a 公文's header and signature and a document's facts
+# about itself are data: corpus/structure.toml, read into StructureRules (its .ingest and its units).
+STRUCTURE = PROJECT_ROOT / "corpus" / "structure.toml"
 _ENDS_PARAGRAPH = tuple("。！？；：”」』)）")
-_ISSUER = re.compile(r"([\u4e00-\u9fff]{2,20}?(?:人民代表大会常务委员会|人民代表大会|人民政府办公厅|人民政府|"
-                     r"经济和信息化局|经济和信息化委员会|[\u4e00-\u9fff]{0,6}局|[\u4e00-\u9fff]{0,6}委员会|办公厅))")
-_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-_ISSUED = re.compile(_DATE + r"[^，。）)]{0,40}?(?:通过|发布|印发|公布)")
-_EFFECTIVE = re.compile(r"自\s*" + _DATE + r"\s*起(?:施行|执行|实施)")
-_VALID = re.compile(r"(?:有效期|执行期)(?:至|为)[^，。]{2,20}")
 
 
 class ExtractionError(ValueError):
     """A file whose text could not be read (the message is Chinese)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _project_rules() -> StructureRules:
+    """The project's own rules, for callers that pass none (Settings.data_dir is always corpus/)."""
+    return StructureRules.load(STRUCTURE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,27 +60,27 @@ def normalise_glyphs(text: str) -> str:
                    for ch in text)
 
 
-_TITLE_END = re.compile(r"(条例|办法|规定|决定|决议|意见|通知|措施|细则|方案|法|规则|纲要|公告|批复|章程|标准|目录|文件)$")
-
-
-def _title_goes_on(title: str, line: str) -> bool:
+def _title_goes_on(title: str, line: str, rules: StructureRules) -> bool:
     """A long title wrapped onto a second line (…关于进一步加 / 快我省旅游业发展的决议): the first
     line does not end as titles do, and the next is not the adoption record （…通过）."""
-    return not _TITLE_END.search(title) and not line.startswith(("（", "(", "——", "—")) and len(line) <= len(title)
+    return not rules.ingest.title_end.search(title) and not line.startswith(("（", "(", "——", "—")) \
+        and len(line) <= len(title)
 
 
-def join_lines(lines: list[str]) -> list[str]:
+def join_lines(lines: list[str], rules: StructureRules | None = None) -> list[str]:
     """Lines wrapped mid-sentence → paragraphs: a line continues the one before unless that one
     ended a sentence or this one opens a new unit (第X条, 一、…). The title (after a 公文's red
     header and document number, never joined to them) continues only as titles wrap."""
+    rules = rules or _project_rules()
+    official = rules.ingest
     lines = [s for ln in lines if (s := ln.strip())]
-    head = _header_length(lines)
+    head = _header_length(lines, rules)
     paras: list[str] = lines[:head]
     title_at: int | None = None  # the title's paragraph, once seen
     for line in lines[head:]:
-        if title_at is not None and not paras[-1].endswith(_ENDS_PARAGRAPH) and not _STARTS_UNIT.match(line) \
-                and not _SIGN_DATE.match(line) and not _PUBLICITY.match(line) \
-                and (len(paras) - 1 > title_at or _title_goes_on(paras[-1], line)):
+        if title_at is not None and not paras[-1].endswith(_ENDS_PARAGRAPH) and not rules.starts_unit(line) \
+                and not official.sign_date.match(line) and not official.publicity.match(line) \
+                and (len(paras) - 1 > title_at or _title_goes_on(paras[-1], line, rules)):
             paras[-1] += line
             continue
         paras.append(line)
@@ -88,15 +89,15 @@ def join_lines(lines: list[str]) -> list[str]:
     return paras
 
 
-def _furniture(pages: list[list[str]]) -> set[str]:
+def _furniture(pages: list[list[str]], rules: StructureRules) -> set[str]:
     """Lines repeated at the top or bottom of most pages: running headers and footers."""
     if len(pages) < 3:
         return set()
     edges = Counter(ln for page in pages for ln in set(page[:2] + page[-2:]) if ln)
-    return {ln for ln, n in edges.items() if n >= max(3, len(pages) // 2) and not _STARTS_UNIT.match(ln)}
+    return {ln for ln, n in edges.items() if n >= max(3, len(pages) // 2) and not rules.starts_unit(ln)}
 
 
-def pdf_text(path: Path) -> str:
+def pdf_text(path: Path, rules: StructureRules | None = None) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -105,12 +106,13 @@ def pdf_text(path: Path) -> str:
         pages = [normalise_glyphs(page.extract_text() or "").splitlines() for page in reader.pages]
     except (PdfReadError, OSError, ValueError, KeyError) as exc:
         raise ExtractionError(f"PDF 无法读取（{type(exc).__name__}: {exc}）") from exc
-    furniture = _furniture([[ln.strip() for ln in p if ln.strip()] for p in pages])
+    rules = rules or _project_rules()
+    furniture = _furniture([[ln.strip() for ln in p if ln.strip()] for p in pages], rules)
     lines = [ln for page in pages for ln in page
-             if ln.strip() and not _PAGE_NUMBER.match(ln) and ln.strip() not in furniture]
+             if ln.strip() and not rules.ingest.page_number.match(ln) and ln.strip() not in furniture]
     if not lines:
         raise ExtractionError("PDF 没有文字层（可能是扫描件，需要先做文字识别）")
-    return "\n\n".join(join_lines(lines))
+    return "\n\n".join(join_lines(lines, rules))
 
 
 def _unique_cells(row):
@@ -123,7 +125,7 @@ def _unique_cells(row):
     return out
 
 
-def docx_text(path: Path) -> str:
+def docx_text(path: Path, rules: StructureRules | None = None) -> str:
     import docx
     import docx.table
 
@@ -140,7 +142,8 @@ def docx_text(path: Path) -> str:
         else:
             texts.append(block.text)
     paras = [normalise_glyphs(line.strip()) for t in texts for line in re.split(r"[\n\v]", t)]
-    paras = [p for p in paras if p and not _PAGE_NUMBER.match(p)]
+    page_number = (rules or _project_rules()).ingest.page_number
+    paras = [p for p in paras if p and not page_number.match(p)]
     if not paras:
         raise ExtractionError("Word 文件没有正文")
     return "\n\n".join(paras)
@@ -148,12 +151,6 @@ def docx_text(path: Path) -> str:
 
 _NOISE = re.compile(r"nav|breadcrumb|crumb|share|footer|header|menu|sidebar|related|recommend|"
                     r"comment|toolbar|copyright|print|position|location|links?-|friend", re.I)
-# A web page's information bar, a whole paragraph of it: 来源：… 发布时间：2019-09-25 【字体：大 中 小】
-# 【打印本页】. Not the document's words (its date is the page's, not the law's).
-_PAGE_INFO = re.compile(r"^(?:\s+|(?:来源|发布时间|发布日期|发文日期|作者|编辑|责任编辑|浏览次数|点击数|阅读次数|阅读量|字号)"
-                        r"\s*[:：]\s*\S+(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|【?\s*字[体号]\s*[:：]?\s*[大中小\s]+】?|"
-                        r"【?\s*(?:打印本页|打印|关闭窗口|关闭|收藏|分享到?)\s*】?)+$")
-_SITE_SUFFIX = re.compile(r"\s*[_|｜\-—–]\s*[^_|｜\-—–]*(网|政府|门户|平台|官网|部|局|委|厅|办)[^_|｜\-—–]*$")
 
 
 _BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "td", "th", "tr", "table", "section",
@@ -187,9 +184,12 @@ def _block_texts(root) -> list[str]:
     return out
 
 
-def html_text(path: Path) -> tuple[str, str]:
-    """(main text, title). The title is the page's heading, not the <title> with its site suffix."""
+def html_text(path: Path, rules: StructureRules | None = None) -> tuple[str, str]:
+    """(main text, title). The title is the page's heading, not the <title> with its site suffix.
+    A web page's information bar (来源：… 发布时间：… 【字体：大 中 小】) is not the document's words."""
     from bs4 import BeautifulSoup
+
+    page = (rules or _project_rules()).ingest
 
     raw = path.read_bytes()
     soup = BeautifulSoup(raw, "html.parser")
@@ -214,11 +214,11 @@ def html_text(path: Path) -> tuple[str, str]:
     title = heading.get_text("", strip=True) if heading else ""
     if not title:  # no heading: a short block named like a document (<td class=title>…条例</td>)
         title = next((t for el in soup.find_all(["td", "div", "p", "strong", "b", "center", "span"])
-                      if 4 <= len(t := el.get_text("", strip=True)) <= 60 and _TITLE_END.search(t)), "")
+                      if 4 <= len(t := el.get_text("", strip=True)) <= 60 and page.title_end.search(t)), "")
     if not title and soup.title:
-        title = _SITE_SUFFIX.sub("", soup.title.get_text("", strip=True))
+        title = page.site_suffix.sub("", soup.title.get_text("", strip=True))
     blocks = [normalise_glyphs(b) for b in _block_texts(best)]
-    paras = [b for b in blocks if b and not _PAGE_NUMBER.match(b) and not _PAGE_INFO.match(b)]
+    paras = [b for b in blocks if b and not page.page_number.match(b) and not page.web_info_bar.match(b)]
     if title and (not paras or paras[0] != title):
         paras = [title] + [p for p in paras if p != title]
     if len(paras) < 2:
@@ -226,34 +226,35 @@ def html_text(path: Path) -> tuple[str, str]:
     return "\n\n".join(paras), title
 
 
-def extract(path: Path) -> tuple[str, dict]:
+def extract(path: Path, rules: StructureRules | None = None) -> tuple[str, dict]:
     """The text of a .pdf/.docx/.html file as paragraphs (title first), and metadata found on the way."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return pdf_text(path), {"format": "pdf"}
+        return pdf_text(path, rules), {"format": "pdf"}
     if suffix == ".docx":
-        return docx_text(path), {"format": "docx"}
+        return docx_text(path, rules), {"format": "docx"}
     if suffix in (".html", ".htm"):
-        text, title = html_text(path)
+        text, title = html_text(path, rules)
         return text, {"format": "html", **({"title_from_page": title} if title else {})}
     raise ExtractionError(f"不支持的文件类型：{suffix}")
 
 
-def document_facts(title: str, text: str) -> dict:
+def document_facts(title: str, text: str, rules: StructureRules | None = None) -> dict:
     """What a document says about itself: issuer, date issued, date in force, validity."""
+    says = (rules or _project_rules()).ingest
     head = text[:1500]
     facts: dict = {}
-    m = _ISSUED.search(head)
+    m = says.issued.search(head)
     if m:
         facts["issued"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-    m = _EFFECTIVE.search(text)
+    m = says.effective.search(text)
     if m:
         facts["effective"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-    m = _ISSUER.search(head.replace(title, "", 1)) or _ISSUER.search(title)
+    m = says.issuer.search(head.replace(title, "", 1)) or says.issuer.search(title)
     if m:
-        issuer = re.sub(r"^.*?日", "", m.group(1))  # the adoption line starts with its date
-        facts["issuer"] = re.sub(r"第[一二三四五六七八九十]+届", "", issuer)  # 第十五届 is the term, not the body
-    m = _VALID.search(text)
+        issuer = says.issuer_lead.sub("", m.group(1))  # the adoption line starts with its date
+        facts["issuer"] = says.term.sub("", issuer)  # 第十五届 is the term, not the body
+    m = says.validity.search(text)
     if m:
         facts["validity"] = m.group(0)
     return facts
@@ -263,14 +264,7 @@ def document_facts(title: str, text: str) -> dict:
 # The red header (版头) "北京市经济和信息化局文件", the document number (发文字号) "京经信发〔2023〕12号",
 # the addressees (主送机关) "各区人民政府，市政府各委、办、局：", and at the end the issuing bodies'
 # names (署名), the date (成文日期) and "（此件公开发布）". They are facts about the document, not its
-# clauses: read into metadata and left out of the text.
-_RED_HEADER = re.compile(r"^[\u4e00-\u9fff、（）()\s]{2,60}文件$")
-_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}\s*[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d{1,5}\s*号$")
-_ADDRESSEE = re.compile(r"^各[^。；！？]{1,120}[：:]$")
-_SIGN_DATE = re.compile(r"^(\d{4}|[〇零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[〇零一二三四五六七八九十]{1,3})\s*月\s*"
-                        r"(\d{1,2}|[〇零一二三四五六七八九十]{1,3})\s*日$")
-_PUBLICITY = re.compile(r"^[（(]\s*此件[^）)]{1,12}[）)]$")
-_SIGNATURE = re.compile(r"^[\u4e00-\u9fff（）()、\s]{2,40}(人民政府|办公厅|办公室|委员会|局|厅|部|委|院|会|中心)$")
+# clauses: read into metadata and left out of the text. Their patterns: corpus/structure.toml [official].
 
 
 _DIGIT = {ch: i for i, ch in enumerate("〇一二三四五六七八九")} | {"零": 0}
@@ -287,52 +281,55 @@ def _cn_number(text: str) -> int:
     return cn_to_int(text)
 
 
-def _header_length(paras: list[str]) -> int:
+def _header_length(paras: list[str], rules: StructureRules) -> int:
     """How many paragraphs open the document as its red header and document number. A …文件
     line is a red header only when a title follows it (after any document number) and text
     follows the title: a document titled …文件 that goes straight on with 第一条 or a sentence
     keeps its title (else its first article would become the title and leave the text)."""
+    official = rules.ingest
     n = 0
-    while n < len(paras) and (_RED_HEADER.match(paras[n]) or _DOC_NUMBER.match(paras[n])):
+    while n < len(paras) and (official.red_header.match(paras[n]) or official.doc_number.match(paras[n])):
         n += 1
-    while n and not _DOC_NUMBER.match(paras[n - 1]) and not _title_follows(paras, n):
+    while n and not official.doc_number.match(paras[n - 1]) and not _title_follows(paras, n, rules):
         n -= 1  # the last …文件 line before the text is the title itself
     return n
 
 
-def _title_follows(paras: list[str], at: int) -> bool:
-    return at + 1 < len(paras) and _looks_like_title(paras[at])
+def _title_follows(paras: list[str], at: int, rules: StructureRules) -> bool:
+    return at + 1 < len(paras) and _looks_like_title(paras[at], rules)
 
 
-def _looks_like_title(para: str) -> bool:
+def _looks_like_title(para: str, rules: StructureRules) -> bool:
     """A title line: no unit number at its start (第一条, 一、), no sentence end, not long."""
-    return not _STARTS_UNIT.match(para) and not para.endswith(_ENDS_SENTENCE) and len(para) <= 80
+    return not rules.starts_unit(para) and not para.endswith(_ENDS_SENTENCE) and len(para) <= 80
 
 
 _ENDS_SENTENCE = tuple("。！？；：")
 
 
-def official_furniture(paragraphs: list[str]) -> tuple[list[str], dict]:
+def official_furniture(paragraphs: list[str], rules: StructureRules | None = None) -> tuple[list[str], dict]:
     """(the paragraphs without the 公文 furniture, what it said: doc_number, signed_by, signed)."""
+    rules = rules or _project_rules()
+    official = rules.ingest
     paras, facts = list(paragraphs), {}
-    for _ in range(_header_length(paras)):
+    for _ in range(_header_length(paras, rules)):
         head = paras.pop(0)
-        if _DOC_NUMBER.match(head):
+        if official.doc_number.match(head):
             facts["doc_number"] = re.sub(r"\s", "", head)
         else:
             facts["header"] = head
-    if len(paras) > 2 and _ADDRESSEE.match(paras[1]):  # right under the title
+    if len(paras) > 2 and official.addressees.match(paras[1]):  # right under the title
         facts["addressees"] = paras.pop(1)
-    while paras and _PUBLICITY.match(paras[-1]):
+    while paras and official.publicity.match(paras[-1]):
         paras.pop()
-    if paras and (m := _SIGN_DATE.match(paras[-1])):
+    if paras and (m := official.sign_date.match(paras[-1])):
         paras.pop()
         try:
             facts["signed"] = f"{_cn_number(m.group(1)):04d}-{_cn_number(m.group(2)):02d}-{_cn_number(m.group(3)):02d}"
         except ValueError:
             pass
         signers = []
-        while paras and len(signers) < 4 and _SIGNATURE.match(paras[-1]) and len(paras) > 2:
+        while paras and len(signers) < 4 and official.signature.match(paras[-1]) and len(paras) > 2:
             signers.insert(0, paras.pop())
         if signers:
             facts["signed_by"] = signers

@@ -14,6 +14,41 @@ class StructureError(ValueError):
     """The document has none of the structures we know how to split."""
 
 
+def _pattern(table: dict, pieces: dict[str, str]) -> re.Pattern:
+    """A table's `pattern`, each {name} in it replaced by the piece of that name ([pieces])."""
+    text = table["pattern"]
+    for name, piece in pieces.items():
+        text = text.replace("{" + name + "}", piece)
+    return re.compile(text)
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    """What a document carries around its text and says about itself (corpus/structure.toml
+    [title_end], [pages], [facts], [official]); read by assistant/documents/ingest.py."""
+    title_end: re.Pattern  # how a title ends (条例, 办法 …)
+    page_number: re.Pattern  # a line that is a page number
+    web_info_bar: re.Pattern  # a web page's 来源/发布时间/字体/打印 bar
+    site_suffix: re.Pattern  # the site's name after a page's <title>
+    issued: re.Pattern  # date adopted or issued (year, month, day captured)
+    effective: re.Pattern  # date in force (year, month, day captured)
+    validity: re.Pattern  # 有效期至…
+    issuer: re.Pattern  # the issuing body (group 1)
+    issuer_lead: re.Pattern  # what the issuer match drags in before the body's name
+    term: re.Pattern  # a congress's term in the issuer's name (第十五届)
+    red_header: re.Pattern  # 公文 furniture, below
+    doc_number: re.Pattern
+    addressees: re.Pattern
+    sign_date: re.Pattern  # (year, month, day) in digits or Chinese numerals
+    publicity: re.Pattern
+    signature: re.Pattern
+
+    @classmethod
+    def from_data(cls, data: dict, pieces: dict[str, str]) -> "IngestRules":
+        tables = {"title_end": data["title_end"], **data["pages"], **data["facts"], **data["official"]}
+        return cls(**{name: _pattern(tables[name], pieces) for name in cls.__dataclass_fields__})
+
+
 @dataclass(frozen=True)
 class StructureRules:
     section: re.Pattern
@@ -27,19 +62,34 @@ class StructureRules:
     articles_preamble_label: str
     info_end: str
     version_marker: re.Pattern | None = None  # a version's mark at a title's end (assistant/documents/versions.py)
+    annex: re.Pattern | None = None  # 附件 / 附则 opening a line
+    ingest: IngestRules | None = None  # furniture and facts around the text (assistant/documents/ingest.py)
 
     @classmethod
     def load(cls, path: Path) -> "StructureRules":
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+        pieces = data.get("pieces", {})
         pol, art = data["policy"], data["articles"]
+
+        def rule(table: dict) -> re.Pattern:
+            return _pattern(table, pieces)
+
         return cls(
-            section=re.compile(pol["section"]), subsection=re.compile(pol["subsection"]),
-            scope=re.compile(pol["scope"]), preamble_label=pol["preamble_label"],
-            scope_label=pol["scope_label"], chapter=re.compile(art["chapter"]),
-            part=re.compile(art["part"]), article=re.compile(art["article"]),
+            section=rule(pol["section"]), subsection=rule(pol["subsection"]),
+            scope=rule(pol["scope"]), preamble_label=pol["preamble_label"],
+            scope_label=pol["scope_label"], chapter=rule(art["chapter"]),
+            part=rule(art["part"]), article=rule(art["article"]),
             articles_preamble_label=art["preamble_label"], info_end=data["markdown"]["info_end"],
-            version_marker=re.compile(data["versions"]["marker"]) if "versions" in data else None,
+            version_marker=rule(data["versions"]) if "versions" in data else None,
+            annex=rule(data["annex"]) if "annex" in data else None,
+            ingest=IngestRules.from_data(data, pieces) if "official" in data else None,
         )
+
+    def starts_unit(self, line: str) -> bool:
+        """A line opening a unit (第X章/节/条, 一、, （一）, 附件, 附则): a wrapped line before it
+        does not go on into it, and it is never a page's running header."""
+        return any(p is not None and p.match(line) for p in (self.chapter, self.part, self.article, self.section,
+                                                             self.subsection, self.annex))
 
     def starts_structure(self, para: str) -> bool:
         return para.startswith("#") or any(
