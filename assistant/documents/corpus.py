@@ -86,12 +86,12 @@ def _doc_id_from_path(path: Path) -> str:
     return re.sub(r"\s+", "", path.stem)
 
 
-def _raw_text(path: Path) -> tuple[str, dict]:
+def _raw_text(path: Path, rules: StructureRules | None = None) -> tuple[str, dict]:
     if path.suffix.lower() in EXTRACTED:
         from assistant.documents.ingest import ExtractionError, extract
 
         try:
-            return extract(path)
+            return extract(path, rules)
         except ExtractionError as exc:
             raise DocumentError(path, str(exc)) from exc
     try:
@@ -101,7 +101,7 @@ def _raw_text(path: Path) -> tuple[str, dict]:
 
 
 def read_document(path: Path, rules: StructureRules) -> Document:
-    raw, found = _raw_text(path)
+    raw, found = _raw_text(path, rules)
     meta = {**found, **_read_meta(path)}
     history: list[str] = []
     furniture: dict = {}
@@ -113,7 +113,7 @@ def read_document(path: Path, rules: StructureRules) -> Document:
         paragraphs = split_paragraphs(raw)
     else:
         # A 公文's red header, document number, addressees, signature and date are facts, not text.
-        paragraphs, furniture = official_furniture(split_paragraphs(raw))
+        paragraphs, furniture = official_furniture(split_paragraphs(raw), rules)
         if not paragraphs:
             raise DocumentError(path, "文件为空")
         title = paragraphs.pop(0).lstrip("#").strip()
@@ -129,7 +129,7 @@ def read_document(path: Path, rules: StructureRules) -> Document:
     text = "\n\n".join(paragraphs)
     # What the document says about itself (issuer, dates, validity); a sidecar .meta.json wins.
     meta = {"history": history, **_signed(furniture),
-            **document_facts(title, "\n".join(history) + "\n" + text), **furniture, **meta}
+            **document_facts(title, "\n".join(history) + "\n" + text, rules), **furniture, **meta}
     return Document(doc_id=meta.get("doc_id") or _doc_id_from_path(path),
                     title=meta.get("title") or title, text=text,
                     source_path=str(path), style=style, meta=meta)
