@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 
@@ -57,7 +58,7 @@ def _version(doc: Document) -> str:
     return m.group(1) if m else ""
 
 
-FUZZY_SHARE = 0.75  # of a title's characters, in order, for a loose mention (北京国际科创中心建设条例)
+FUZZY_SHARE = 0.6  # of the weight of a title's characters, in order, for a loose mention (北京国际科创中心建设条例)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def document_mention(question: str, documents: list[Document], cues: Cues, marke
                 best, best_key = Mention(doc, name), key
     if best is not None or not cues.has("document_kind", question):
         return best
+    weights = _char_weights(tuple(d.title for d in documents))
     best_score, question_chars = 0.0, set(question)
     for doc in documents:
         for name in _names(doc, cues.home, marker):
@@ -90,23 +92,39 @@ def document_mention(question: str, documents: list[Document], cues: Cues, marke
             if found is None or found[0] not in question:
                 continue
             kind, chars = found
-            if len(chars & question_chars) < FUZZY_SHARE * len(chars):
+            total = sum(weights.get(c, 1.0) for c in name)
+            # Most of what sets the title apart (预付卡 of 单用途预付卡管理条例), not its common
+            # characters (北京市…条例), must be in the question.
+            if sum(weights.get(c, 1.0) for c in chars & question_chars) < FUZZY_SHARE * total:
                 continue
             for start, end in _kind_windows(question, kind, len(name)):
                 window = question[start:end]
-                if len(chars & set(window)) < FUZZY_SHARE * len(chars):
-                    continue
-                span = _in_order(name, window, FUZZY_SHARE * len(name))
+                span = _in_order(name, window)
                 if span is None:
                     continue
-                first, last, matched = span
-                # Characters matched, less half of those in between that are not the title's:
-                # 北京科技成果转化条例 names 北京市促进…, not 上海市促进… through a stray 上 before it.
-                score = matched - 0.5 * ((last - first) - matched)
+                first, last, positions = span
+                matched = sum(weights.get(window[p], 1.0) for p in positions)
+                if matched < FUZZY_SHARE * total:
+                    continue
+                # Characters matched (by weight), less half of those in between that are not the
+                # title's: 北京科技成果转化条例 names 北京市促进…, not 上海市促进… through a stray 上.
+                score = matched - 0.5 * ((last - first) - len(positions))
                 key = (score, _version(doc))
                 if score > best_score or (score == best_score and best is not None and key > best_key):
                     best, best_key, best_score = Mention(doc, window[first:last]), key, score
     return best
+
+
+@functools.lru_cache(maxsize=8)
+def _char_weights(titles: tuple[str, ...]) -> dict[str, float]:
+    """How much a character sets a title apart among the loaded ones: log(N / titles holding it).
+    With one or two documents loaded every character counts about alike."""
+    counts: dict[str, int] = {}
+    for title in titles:
+        for ch in set(title):
+            counts[ch] = counts.get(ch, 0) + 1
+    n = len(titles)
+    return {ch: math.log((n + 1) / (k + 0.5)) for ch, k in counts.items()}
 
 
 def _kind_windows(question: str, kind: str, length: int):
@@ -119,25 +137,24 @@ def _kind_windows(question: str, kind: str, length: int):
         at = question.find(kind, at + 1)
 
 
-def _in_order(title: str, text: str, need: float = 0) -> tuple[int, int, int] | None:
-    """(start, end, matched): a longest common subsequence of title's characters in text within
-    a span of under twice the title's length, of at least `need` characters. The alignment found
-    first may start on a stray early character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then
-    it is sought again after it, while enough characters remain to match."""
+def _in_order(title: str, text: str) -> tuple[int, int, list[int]] | None:
+    """(start, end, positions): a longest common subsequence of title's characters in text within
+    a span of under twice the title's length. The alignment found first may start on a stray early
+    character (科技 in 首都科技条件平台 … 北京科技成果转化条例): then it is sought again after it."""
     offset = 0
     while True:
-        got = _subsequence(title, text[offset:])
-        if got is None or got[2] < need:
+        positions = _subsequence(title, text[offset:])
+        if not positions:
             return None
-        start, last, matched = got
+        start, last = positions[0], positions[-1]
         if last - start < 2 * len(title):
-            return offset + start, offset + last + 1, matched
+            return offset + start, offset + last + 1, [offset + p for p in positions]
         offset += start + 1
 
 
-def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
-    """(first position, last position, matched) of a longest common subsequence, by dynamic
-    programming over the two short strings."""
+def _subsequence(title: str, text: str) -> list[int]:
+    """The positions in text of a longest common subsequence, by dynamic programming over the two
+    short strings."""
     n, m = len(title), len(text)
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -153,9 +170,7 @@ def _subsequence(title: str, text: str) -> tuple[int, int, int] | None:
             i += 1
         else:
             j += 1
-    if not positions:
-        return None
-    return positions[0], positions[-1], len(positions)
+    return positions
 
 
 def named_article(question: str, documents: list[Document], clauses: dict[str, Clause],
