@@ -95,6 +95,14 @@ class Gate:
             hits = kept
         return self._decide(query, ask, selection, hits, routed, period_known, incidental)
 
+    def likelihood(self, ask: Ask, hits: list[Hit]) -> float:
+        """How likely these hits answer the ask, by the calibrated model (retrieval compares the
+        policy's clauses with everyone's by it)."""
+        if not hits or self.model is None:
+            return 0.0
+        coverage = assess(ask.terms, [h.clause for h in hits[:3]], self.min_coverage)
+        return self.model.probability(self.evidence(ask, hits, coverage))
+
     def evidence(self, ask: Ask, hits: list[Hit], coverage: Coverage | None = None,
                  incidental: float = 0.0) -> dict:
         """What the decision reads: how much of the ask the clauses cover, whether its weightiest

@@ -49,11 +49,12 @@ class Pipeline:
         self.region_of = self.selector.region_of
         self.reader = Reader(cues, lexicon, rules, gazetteer, index.documents, seg, stats, index.bm25,
                              self.clauses_by_key, parts, settings.max_question_chars, version_marker)
-        self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
-                                 settings.min_coverage, index.clauses, cues)
         self.gate = Gate(index, self.clauses_by_key, primary, seg, lexicon, stats, gazetteer,
                          settings.min_coverage, is_function_word, retriever.query_vector,
                          gate_model)
+        self.searcher = Searcher(retriever, lexicon, primary, len(index.documents), settings.top_k,
+                                 settings.min_coverage, index.clauses, cues,
+                                 self.gate.likelihood if gate_model is not None else None)
         self._articles = {d.doc_id for d in index.documents if d.style == "articles"}
         self.composer = Composer(index.clauses, self.clauses_by_key, rules, cues,
                                  self.selector.policy_documents(), len(index.documents), self.articles_of,

@@ -30,8 +30,10 @@ class Retrieved:
 class Searcher:
     def __init__(self, retriever: HybridRetriever, lexicon: Lexicon, primary_ids: list[str],
                  document_count: int, top_k: int, min_coverage: float, clauses: list[Clause] = (),
-                 cues: Cues | None = None):
+                 cues: Cues | None = None, judge=None):
+        """judge(ask, hits) → how likely the hits answer the ask (the calibrated gate), or None."""
         self.retriever, self.lexicon = retriever, lexicon
+        self.judge = judge
         self.primary_ids, self.document_count = primary_ids, document_count
         self.top_k, self.min_coverage = top_k, min_coverage
         self.cues = cues
@@ -79,6 +81,13 @@ class Searcher:
         policy = self.retriever.search(text, k=self.top_k, doc_ids=primary)
         p_cov = assess(ask.terms, [h.clause for h in policy[:3]], self.min_coverage)
         a_cov = assess(ask.terms, [h.clause for h in everything[:3]], self.min_coverage)
+        if self.judge is not None and max(p_cov.score, a_cov.score) < self.min_coverage:
+            # Neither covers the ask's words well (挖竞争对手的技术骨干…): whichever the calibrated
+            # gate finds likelier to answer it, the policy on a tie.
+            p_policy, p_all = self.judge(ask, policy), self.judge(ask, everything)
+            if p_policy >= p_all - PREFER_POLICY_MARGIN / 3:
+                return Retrieved(policy, f"policy first (p {p_policy:.2f} vs {p_all:.2f})")
+            return Retrieved(everything, f"a regulation is likelier to answer (p {p_all:.2f} vs {p_policy:.2f})")
         # The policy answers what it covers about as well as anything else does; one of its terms
         # found (租房 in 人才租房补贴) does not make it the answer to a tenant's question.
         if p_cov.covered_enough and p_cov.score >= a_cov.score - PREFER_POLICY_MARGIN and \
