@@ -107,7 +107,11 @@ def calibrate(config_path: Path = CONFIG, out: Path | None = None, rebuild: bool
         got = rows[setting["name"]]
         weight = setting.get("weight", 1.0) * 100.0 / max(1, len(got))
         weighted += [(e, y, weight * (config.get("refusal_weight", 1.0) if y == 0 else 1.0)) for e, y in got]
-    model = fit(weighted)
+    from assistant.settings import Settings
+    from assistant.store.embedders import make_embedder
+
+    settings = Settings.from_env()  # the embedder every setting's index was built with
+    model = replace(fit(weighted), embedder=make_embedder(settings.embedder, settings.project_root).name)
     target = config["refusal_precision"]
     max_stard = config["max_declined_answerable"]
     written = [s["name"] for s in config["setting"] if s.get("refused") is None and not s["cases"].startswith("stard:")]

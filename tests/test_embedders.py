@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.store.embedders import EmbedderError, StaticEmbedder, make_embedder
+from assistant.retrieve.hybrid import READABLE
+from assistant.store.embedders import EmbedderError, StaticEmbedder, make_embedder, readable_share
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "models/zh-static"
@@ -62,6 +63,9 @@ def test_packaged_minilm_cannot_read_chinese():
     ids = e.model.tokenizer(CLAUSE)["input_ids"]
     unk = e.model.tokenizer.unk_token_id
     assert sum(i == unk for i in ids) / len(ids) > 0.5
+    # So it reports so, and the hybrid ranks such a question by its words alone.
+    assert readable_share(e, CLAUSE) < READABLE <= readable_share(e, "first loan subsidy")
+    assert readable_share(StaticEmbedder(STATIC), CLAUSE) == 1.0  # a model that reports nothing
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,17 @@ class GateModel:
     weights: tuple[float, ...]
     bias: float
     threshold: float
+    embedder: str = ""  # whose cosines the "dense" feature was fitted on
+
+    def reading(self, embedder: str) -> "GateModel":
+        """The model as it can be read beside this embedder. Cosines of another model have another
+        scale (an English MiniLM's are not the trained model's), so there the closeness in meaning
+        is taken as unknown: the feature sits at its fitted mean and adds nothing."""
+        if not self.embedder or embedder == self.embedder:
+            return self
+        log.info("门控模型按 %s 的语义相似度拟合，当前向量模型为 %s：语义相似度不计入", self.embedder, embedder)
+        weights = tuple(0.0 if name == "dense" else w for name, w in zip(FEATURES, self.weights))
+        return replace(self, weights=weights)
 
     def probability(self, evidence: dict) -> float:
         z = self.bias + sum(w * (x - m) / s for w, x, m, s in
@@ -54,7 +65,7 @@ class GateModel:
                       path, model["features"], list(FEATURES))
             return None
         return cls(tuple(model["means"]), tuple(model["scales"]), tuple(model["weights"]),
-                   float(model["bias"]), float(model["threshold"]))
+                   float(model["bias"]), float(model["threshold"]), model.get("embedder", ""))
 
 
 def fit(rows: list[tuple[dict, int, float]], l2: float = 0.01, steps: int = 4000) -> GateModel:
@@ -64,7 +75,8 @@ def fit(rows: list[tuple[dict, int, float]], l2: float = 0.01, steps: int = 4000
     x = np.asarray([vector(e) for e, _, _ in rows], dtype=float)
     y = np.asarray([label for _, label, _ in rows], dtype=float)
     w = np.asarray([weight for _, _, weight in rows], dtype=float)
-    means, scales = x.mean(axis=0), x.std(axis=0) + 1e-9
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales[scales < 1e-6] = 1.0  # a feature constant in the data: its weight stays 0, never 0/0
     xs = np.hstack([(x - means) / scales, np.ones((len(y), 1))])
     theta = np.zeros(xs.shape[1])
     for _ in range(steps):
@@ -72,8 +84,10 @@ def fit(rows: list[tuple[dict, int, float]], l2: float = 0.01, steps: int = 4000
         grad = xs.T @ ((p - y) * w) / w.sum()
         grad[:-1] += l2 * theta[:-1]
         theta -= 0.5 * grad
-    return GateModel(tuple(means.round(6)), tuple(scales.round(6)), tuple(theta[:-1].round(6)),
-                     round(float(theta[-1]), 6), 0.5)
+    def plain(values) -> tuple[float, ...]:
+        return tuple(float(v) for v in values.round(6))
+
+    return GateModel(plain(means), plain(scales), plain(theta[:-1]), round(float(theta[-1]), 6), 0.5)
 
 
 def write(model: GateModel, path: Path, provenance: str) -> None:
@@ -86,5 +100,5 @@ def write(model: GateModel, path: Path, provenance: str) -> None:
               "features = [" + ", ".join(f'"{f}"' for f in FEATURES) + "]",
               f"means = {floats(model.means)}", f"scales = {floats(model.scales)}",
               f"weights = {floats(model.weights)}", f"bias = {model.bias:.6g}",
-              f"threshold = {model.threshold:.4g}", ""]
+              f"threshold = {model.threshold:.4g}", f'embedder = "{model.embedder}"', ""]
     path.write_text("\n".join(lines), encoding="utf-8")

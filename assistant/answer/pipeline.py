@@ -44,6 +44,8 @@ class Pipeline:
         self.index, self.retriever, self.seg, self.lexicon = index, retriever, seg, lexicon
         self.rules, self.settings, self.stats, self.gazetteer, self.cues = rules, settings, stats, gazetteer, cues
         self.clauses_by_key = {c.key: c for c in index.clauses}
+        if gate_model is not None:
+            gate_model = gate_model.reading(index.embedder_name)
         primary = index.primary_doc_ids()
         self.selector = Selector(index.documents, gazetteer, primary, settings.home_region)
         self.region_of = self.selector.region_of

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.store.embedders import Embedder, query_vector
+from assistant.store.embedders import Embedder, query_vector, readable_share
 from assistant.store.index import Index
 from assistant.models import Hit
 from assistant.understand.tokenize import Segmenter
@@ -17,6 +17,7 @@ ZSCORE_FLOOR = 1e-3  # the last candidate of a ranking still counts a little mor
 # vectors (gathered once per filter; a few ms of dot products), because Chroma's id-filtered
 # search costs 10-20 ms at full size. Beyond it Chroma searches among the documents' keys.
 EXACT_WITHIN = 30000
+READABLE = 0.5  # a question the dense model reads less of than this is ranked by its words alone
 KEPT_FILTERS = 32  # distinct document filters cached per process (home region, policy, named ones)
 
 
@@ -113,7 +114,7 @@ class HybridRetriever:
         lex_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
         rankings = [(self.lexical(text, doc_ids=doc_ids), w.lexical, lex_rank)]
-        if use_dense and w.dense > 0:
+        if use_dense and w.dense > 0 and readable_share(self.embedder, text) >= READABLE:
             rankings.append((self.dense(text, doc_ids=doc_ids), w.dense, dense_rank))
         for ranking, weight, ranks in rankings:
             clause_score: dict[int, float] = {}

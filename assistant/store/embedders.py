@@ -42,6 +42,14 @@ def query_vector(embedder: Embedder, text: str) -> np.ndarray:
     return embed([text])[0]
 
 
+def readable_share(embedder: Embedder, text: str) -> float:
+    """How much of a text the model can read (1.0 for a model that reports nothing): a model
+    whose vocabulary lacks the text's script turns it into unknown tokens, and its vector then
+    says nothing about the text."""
+    reads = getattr(embedder, "readable_share", None)
+    return 1.0 if reads is None else reads(text)
+
+
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0).astype(np.float32)
@@ -119,6 +127,14 @@ class SentenceTransformerEmbedder:
         module = StaticEmbedding(tokenizer, embedding_weights=weights)
         return cls(SentenceTransformer(modules=[module], device="cpu"), f"static-st:{directory.name}",
                    str(directory.resolve()))
+
+    def readable_share(self, text: str) -> float:
+        tokenizer = getattr(self.model, "tokenizer", None)
+        unknown = getattr(tokenizer, "unk_token_id", None)
+        if unknown is None:
+            return 1.0
+        ids = [i for i in tokenizer(text, add_special_tokens=False)["input_ids"]]
+        return 1.0 if not ids else sum(i != unknown for i in ids) / len(ids)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vecs = self.model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
