@@ -6,7 +6,7 @@ import json
 
 from .runner import CaseResult
 
-SHOWN = ["cases", "passed", "pass_rate", "hit@1", "hit@3", "hit@any", "mrr", "refusal_rate", "citation_precision",
+SHOWN = ["cases", "passed", "pass_rate", "hit@1", "hit@3", "hit@any", "mrr", "refusal_rate", "stray_verdicts", "citation_precision",
          "fact_recall",
          "amount_exact", "refusal_precision", "refusal_recall", "grounding", "quote_validity",
          "rouge_l_chars(weak)", "latency_p50_ms", "latency_p95_ms"]

@@ -43,6 +43,18 @@ def lost_at(case: Case, answer: dict) -> str | None:
     return "gate/compose" if any(f in gold for f in found) else "retrieve"
 
 
+def stray_verdict(case: Case, answer: dict) -> bool | None:
+    """A verdict (可以 / 不符合 …) given over articles none of which answers the question: the
+    gold is (title, article) pairs and no cited article is one of them."""
+    if not case.articles:
+        return None
+    verdicts = [answer.get("verdict")] + [p.get("verdict") for p in answer.get("parts") or []]
+    if not any(verdicts):
+        return False
+    gold = set(case.articles)
+    return not any((c["title"], c["section"]) in gold for c in answer["citations"])
+
+
 def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]) -> CaseResult:
     # A case naming a document (title) only counts citations from that document.
     if case.articles:  # gold as (title, article) pairs: a citation is its title and section
@@ -74,6 +86,7 @@ def score(case: Case, answer: dict, latency_ms: float, doc_texts: dict[str, str]
         "rouge_l": m.rouge_l_chars(text, case.reference) if case.reference else None,
         "hit_any": m.hit_at(cited, case.sections, len(cited) or 1) if case.articles else None,
         "lost_at": lost_at(case, answer),
+        "stray_verdict": stray_verdict(case, answer),
     }
     if case.articles:  # any one gold article cited is right
         checks["all_cited"] = checks["hit_any"]
@@ -129,6 +142,8 @@ def summarise(results: list[CaseResult]) -> dict:
             "mrr": _mean(x["rr"] for x in c),
             "hit@any": _mean(x.get("hit_any") for x in c),
             "refusal_rate": _mean(r.refused for r in rs),
+            "stray_verdicts": sum(bool(x.get("stray_verdict")) for x in c) if any(
+                x.get("stray_verdict") is not None for x in c) else None,
             "lost_at": dict(Counter(x["lost_at"] for x in c if x.get("lost_at"))) or None,
             "citation_precision": _mean(x["citation_precision"] for x in c),
             "fact_recall": _mean(x["fact_recall"] for x in c),

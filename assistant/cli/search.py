@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from assistant.cli.answering import _ID, _read_item
+from assistant.cli.batch import run_batch
 from assistant.cli.common import _settings
 
 MAX_K = 100
@@ -30,38 +29,15 @@ def _problem(question: str, max_chars: int) -> str | None:
     return None
 
 
-def _error_line(lineno: int, raw: bytes, reason: str, item_id=None) -> dict:
-    if item_id is None:
-        m = _ID.search(raw)
-        item_id = m.group(1).decode("utf-8", "replace") if m else f"line-{lineno}"
+def _error_line(lineno: int, item_id: str, reason: str) -> dict:
     return {"id": item_id, "line": lineno, "error": f"第{lineno}行无法读取：{reason}", "hits": []}
 
 
 def _batch(bot, path: str, k: int, max_chars: int) -> int:
-    """One line out per line in, streamed; a bad line gets an error line and the batch goes on."""
-    if path != "-" and not Path(path).is_file():
-        print(f"错误：批量问题文件不存在：{path}", file=sys.stderr)
-        return 2
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    with stream:
-        for lineno, raw in enumerate(stream, 1):
-            if not raw.strip():
-                continue
-            try:
-                question, _history, item_id = _read_item(raw)
-            except UnicodeDecodeError as exc:
-                out = _error_line(lineno, raw, f"不是 UTF-8 文本（第 {exc.start + 1} 字节）")
-            except (ValueError, TypeError) as exc:
-                out = _error_line(lineno, raw, str(exc))
-            else:
-                item_id = item_id if item_id is not None else f"line-{lineno}"
-                problem = _problem(question, max_chars)
-                if problem:
-                    out = _error_line(lineno, raw, problem, item_id)
-                else:
-                    out = {"id": item_id, "hits": [hit_dict(h) for h in bot.search(question, k=k)]}
-            print(json.dumps(out, ensure_ascii=False), flush=True)
-    return 0
+    def answer(question: str, _history: list, item_id: str) -> dict | str:
+        return _problem(question, max_chars) or {"id": item_id, "hits": [hit_dict(h) for h in bot.search(question, k=k)]}
+
+    return run_batch(path, answer, _error_line)
 
 
 def cmd_search(args) -> int:
