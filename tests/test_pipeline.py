@@ -174,3 +174,25 @@ def test_an_index_cut_with_another_lexicon_is_rebuilt_on_open(tmp_path, settings
     again = Assistant.load(settings=local)
     assert again.index.directory.name != built  # a new build, with the new lexicon's words
     assert again.index.manifest["signatures"] == again.toolkit.signatures()
+
+
+def test_the_policy_period_answers_only_where_the_policy_answers(tmp_path, settings):
+    """到期/逾期 in a question about a loan law asks nothing about the policy's period."""
+    import shutil
+    from dataclasses import replace
+
+    from assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus" / "documents", corpus)
+    (corpus / "某省民间借贷条例.md").write_text(
+        "# 某省民间借贷条例\n\n第一条 为规范民间借贷，制定本条例。\n\n"
+        "第五条 借款人未按照约定的期限返还借款的，出借人可以主张自逾期之日起的逾期利息。\n\n"
+        "第六条 出借人与借款人约定的利率不得超过合同成立时一年期贷款市场报价利率四倍。\n",
+        encoding="utf-8")
+    bot = Assistant.load(settings=replace(settings, index_dir=tmp_path / "index"), corpus_dir=corpus)
+    loan = bot.ask("借款人到期未还款，出借人可以主张逾期利息吗？")
+    assert loan.citations and loan.citations[0].section == "5", loan.to_dict()["trace"]
+    # The policy's own period still answers a question about the policy.
+    period = bot.ask("首贷贴息政策执行到什么时候？")
+    assert any(c.section == "scope" for c in period.citations) and "2028" in period.text

@@ -147,9 +147,10 @@ class Composer:
 
     # ---- periods and overviews -------------------------------------------------------------
     def period_clause(self, hits: list[Hit], named: bool, policy: bool) -> tuple[Clause, re.Match] | None:
-        """The scope clause of a hit's document that states its period, else (policy: the ask is
-        about the policy, or names nothing else: 2029年还能申请吗) the policy's."""
-        doc_ids = [h.clause.doc_id for h in hits[:3]] + \
+        """The scope clause of the answering document (the first hit's) that states its period,
+        else (policy: the ask is about the policy, or names nothing else: 2029年还能申请吗) the
+        policy's."""
+        doc_ids = [h.clause.doc_id for h in hits[:1]] + \
             ([d.doc_id for d in self.policy_documents] if policy and not named else [])
         for doc_id in dict.fromkeys(doc_ids):
             clause = self.clauses_by_key.get(f"{doc_id}#scope")

@@ -47,6 +47,7 @@ class Pipeline:
         if gate_model is not None:
             gate_model = gate_model.reading(index.embedder_name)
         primary = index.primary_doc_ids()
+        self._primary = set(primary)
         self.selector = Selector(index.documents, gazetteer, primary, settings.home_region)
         self.region_of = self.selector.region_of
         self.reader = Reader(cues, lexicon, rules, gazetteer, index.documents, seg, stats, index.bm25,
@@ -121,7 +122,11 @@ class Pipeline:
         about_policy = not ask.terms.terms or bool(ask.signature) or \
             (ask.intent.on_topic and (ask.intent.validity or ask.intent.started))
         if ask.intent.about_dates and about_policy:
-            period = self.composer.period_clause(retrieved.hits, selection.named, True)
+            # The policy's own period only where the policy is what answers (逾期利息 found in a
+            # law on loans is not asking when the policy ends).
+            policy_answers = not ask.terms.terms or bool(retrieved.hits) and \
+                retrieved.hits[0].clause.doc_id in self._primary
+            period = self.composer.period_clause(retrieved.hits, selection.named, policy_answers)
         decision = self.gate.decide(query, ask, selection, retrieved.hits, routed, period is not None)
         record("gate", decision.describe())
         part = self.composer.caveat(self.compose(ask, decision, routed, period), decision.caveat)

@@ -256,7 +256,9 @@ class Reader:
             if (greets and not topics) or (asked and not announced and not topics & asked):
                 spoken.append(piece)
             announced = announced or cues.has("announce", piece)
-        last_question = max((i for i, p in enumerate(pieces) if cues.has("question", p)), default=asked_at)
+        # A closing tag after the question (您看是这样吗？) asks nothing of its own: it goes too.
+        last_question = max((i for i, p in enumerate(pieces) if cues.has("question", p) and
+                             (i <= asked_at or topics_of[i] or not cues.has("spoken", p))), default=asked_at)
         for piece, topics in zip(pieces[last_question + 1:], topics_of[last_question + 1:]):
             if cues.has("spoken", piece) and not self.amounts(piece) and not topics:
                 spoken.append(piece)
