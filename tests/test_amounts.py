@@ -294,7 +294,7 @@ def test_period_non_examples(text):
     assert count_periods(text) is None
 
 
-@pytest.mark.parametrize("name", ["full_claim", "asks_figure"])
+@pytest.mark.parametrize("name", ["full_claim", "asks_figure", "each_ask"])
 def test_any_lists(name):
     from assistant.understand.amounts import amount_words
 

@@ -39,14 +39,12 @@ def _before(w: AmountWords, concept: str, norm: str, i: int, gaps: tuple[str, ..
     return None
 
 
-def _per_unit(w: AmountWords, norm: str, i: int, gaps) -> str:
+def _per_unit(w: AmountWords, segment: str) -> str:
+    """The period an amount is per, from the words before it in its clause (每年135元, 每年年费
+    1200元, 年费一年1500元): the period word may stand before what is paid, not only right before
+    the figure."""
     table = w.data["per_unit"]["before"]
-    for phrase in sorted(table, key=len, reverse=True):
-        for gap in ("", *gaps):
-            end = i - len(gap)
-            if norm.endswith(gap, 0, i) and norm.endswith(phrase, 0, end):
-                return table[phrase]
-    return ""
+    return next((table[p] for p in sorted(table, key=len, reverse=True) if p in segment), "")
 
 
 def _quantity(w: AmountWords, segment: str) -> str:
@@ -58,6 +56,13 @@ def _quantity(w: AmountWords, segment: str) -> str:
             if pos > at:
                 best, at = kind, pos
     return best
+
+
+def clause_before(text: str, amount: Amount) -> str:
+    """The words of an amount's clause before it (专利年费1200元 → 专利年费)."""
+    norm = normalize(text)
+    start = max((norm.rfind(c, 0, amount.start) for c in _CLAUSE_END), default=-1) + 1
+    return norm[start:amount.start]
 
 
 def amount_roles(text: str, amounts: list[Amount] | None = None) -> list[Role]:
@@ -97,7 +102,7 @@ def amount_roles(text: str, amounts: list[Amount] | None = None) -> list[Role]:
         if w.anywhere("list_price", seg, "before"):  # 原价900元, 减缴前每年900元
             roles.append(Role(a, LIST_PRICE, quantity))
             continue
-        unit = _per_unit(w, norm, a.start, gaps)
+        unit = _per_unit(w, seg)
         if unit:
             roles.append(Role(a, PER_UNIT, quantity, unit))
             continue
@@ -131,6 +136,22 @@ def _int(s: str) -> int:
     return int(s) if s.isdigit() else cn_to_int(s.replace("两", "二").replace("〇", "零"))
 
 
+def _without_per_unit(w: AmountWords, norm: str, unit: str) -> str:
+    """The text with its per-period words blanked (年费一年1500元: 一年 says 'per year', it does not
+    count years), unless an ordinal or 'first' makes them a count (前一年, 第一年)."""
+    spec = w.data["period"]
+    leads = tuple(spec["ordinal"]) + tuple(spec.get("first", []))
+    for phrase, of in w.data["per_unit"]["before"].items():
+        if of != unit:
+            continue
+        at = norm.find(phrase)
+        while at >= 0:
+            if not norm.endswith(leads, 0, at):
+                norm = norm[:at] + " " * len(phrase) + norm[at + len(phrase):]
+            at = norm.find(phrase, at + len(phrase))
+    return norm
+
+
 def count_periods(text: str, unit: str = "年") -> Period | None:
     """How many periods of `unit` an ask names: 第2到第4年 → 3 (2…4), 第二至第四年, 第2-4年,
     第2、3、4年, 前三年 → 3 (1…3), 交了3年 → 3, 第5年 → 1."""
@@ -141,7 +162,7 @@ def count_periods(text: str, unit: str = "年") -> Period | None:
     first_n = _alt(spec.get("first", []))
     between = _alt(w.data["range"]["between"])
     sep = _alt(["、", "，", ",", "和"])
-    norm = normalize(text)
+    norm = _without_per_unit(w, normalize(text), unit)
     patterns = [
         ("span", rf"(?:{ordinal})?\s*({_NUM})\s*(?:{units})?\s*(?:{between})\s*(?:{ordinal})?\s*({_NUM})\s*(?:{units})"),
         ("list", rf"(?:{ordinal})\s*((?:{_NUM})(?:\s*(?:{sep})\s*(?:{ordinal})?\s*(?:{_NUM}))+)\s*(?:{units})"),

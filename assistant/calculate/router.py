@@ -15,7 +15,7 @@ from assistant.calculate.calculators import (CalculationError, Item, amount_for,
                                              calculate_items, cap_check, industry_fits, not_eligible, num, pct,
                                              per_period, result_line, threshold)
 from assistant.calculate.roles import (CLAIM, INPUT, LIST_PRICE, PART, PER_UNIT, RESTATED, RULE_FIGURE, TOTAL,
-                                       Role, amount_roles, count_periods)
+                                       Period, Role, amount_roles, clause_before, count_periods)
 from assistant.models import Calculation
 from assistant.calculate.rules import Rule
 
@@ -70,8 +70,30 @@ def route(question: str, history_questions: list[str], rules: list[Rule],
     if rule is None or rule.kind == "scope":
         return None
     amounts = tuple(read_amounts(question))
+    owners = _owners(question, amounts, rules) if context == question else [None] * len(amounts)
+    measures = list(dict.fromkeys(o for o in owners if o is not None))
+    if len(measures) < 2:
+        return _routed(rule, question, context, industry, amounts, {})
+    # 展会花了30万，品牌推广花了40万: each amount is its own measure's; none is summed across them.
+    routed = _routed(measures[0], question, context, industry, amounts, _foreign(amounts, owners, measures[0]))
+    if not amount_words().anywhere("each_ask", question):
+        return routed
+    lead, notes = routed.lead, list(routed.notes)
+    if routed.verdict is None:  # a verdict opens the lead (the renderer says it); else the measure does
+        lead = f"{measures[0].title}：{lead}"
+    for other in measures[1:]:
+        more = _routed(other, question, context, industry, amounts, _foreign(amounts, owners, other))
+        lead += f"另，{other.title}：{more.lead}"
+        if more.calculation is not None:
+            notes.append(f"{other.title}的计算：" + "；".join(more.calculation.steps))
+    return Routed(routed.rule, routed.calculation, lead, routed.asks_input, routed.verdict, tuple(notes),
+                  routed.amounts)
+
+
+def _routed(rule: Rule, question: str, context: str, industry: str | None, amounts: tuple[Amount, ...],
+            foreign: dict[int, Rule]) -> Routed | None:
     try:
-        routed = _route_rule(rule, question, context, industry, amounts)
+        routed = _route_rule(rule, question, context, industry, amounts, foreign)
     except _AskBack as ask:
         routed = Routed(rule, None, str(ask), asks_input=True)
     except (AmountError, CalculationError) as exc:
@@ -81,6 +103,43 @@ def route(question: str, history_questions: list[str], rules: list[Rule],
         routed = Routed(routed.rule, routed.calculation, routed.lead, routed.asks_input, routed.verdict,
                         routed.notes, amounts)
     return routed
+
+
+def _foreign(amounts, owners: list[Rule | None], rule: Rule) -> dict[int, Rule]:
+    """The amounts (by index) that belong to another measure than `rule`."""
+    return {i: o for i, o in enumerate(owners) if o is not None and o is not rule}
+
+
+_CLAUSE_STOPS = "，。；！？,;!?\n "
+
+
+def _owners(question: str, amounts: tuple[Amount, ...], rules: list[Rule]) -> list[Rule | None]:
+    """The measure each amount is for: the rule whose words stand nearest before it in its clause
+    (展会花了30万，…宣传推广又花了40万), else nearest after it in its clause (30万的展会费), else
+    nearest before it anywhere; None when no rule's words are around it."""
+    found: list[tuple[int, int, Rule]] = []
+    for r in rules:
+        if r.kind == "scope" or not r.trigger_in(question):
+            continue
+        for t in r.triggers:
+            at = question.find(t)
+            while at >= 0:
+                found.append((at, at + len(t), r))
+                at = question.find(t, at + 1)
+    owners: list[Rule | None] = []
+    for a in amounts:
+        start = max((question.rfind(c, 0, a.start) for c in _CLAUSE_STOPS), default=-1) + 1
+        ends = [question.find(c, a.end) for c in _CLAUSE_STOPS]
+        end = min((e for e in ends if e >= 0), default=len(question))
+        before = [f for f in found if start <= f[0] and f[1] <= a.start]
+        after = [f for f in found if a.end <= f[0] and f[1] <= end]
+        anywhere = [f for f in found if f[1] <= a.start]
+        if before or not after:
+            pick = max(before or anywhere, key=lambda f: (f[1], f[1] - f[0]), default=None)
+        else:
+            pick = min(after, key=lambda f: (f[0], f[0] - f[1]))
+        owners.append(pick[2] if pick else None)
+    return owners
 
 
 def _ruled_out(rule: Rule, context: str, industry: str | None) -> str | None:
@@ -100,14 +159,19 @@ def _industry_in(rule: Rule, context: str) -> str | None:
 
 
 def _route_rule(rule: Rule, question: str, context: str, industry: str | None,
-                amounts: tuple[Amount, ...]) -> Routed | None:
+                amounts: tuple[Amount, ...], foreign: dict[int, Rule] | None = None) -> Routed | None:
+    """foreign: amounts (by index) that are another measure's: never this rule's input or claim."""
     roles = amount_roles(question, list(amounts))
+    foreign = foreign or {}
+    elsewhere = tuple(f"{r.amount.text}是“{foreign[i].title}”的金额，未计入本项"
+                      for i, r in enumerate(roles) if i in foreign)
+    roles = [r for i, r in enumerate(roles) if i not in foreign]
     kind = rule.get("input_kind")
     counted = [r for r in roles if r.role not in (CLAIM, RULE_FIGURE)]
     mine = [r for r in counted if not kind or not r.quantity or r.quantity == kind]
     others = [r for r in counted if r not in mine and r.role != RESTATED]
     claims = [r for r in roles if r.role == CLAIM]
-    notes = tuple(f"{r.amount.text}不是{rule.input_label}，未计入" for r in others)
+    notes = elsewhere + tuple(f"{r.amount.text}不是{rule.input_label}，未计入" for r in others)
     notes += tuple(f"{r.amount.text}是前面金额的一部分，不另计" for r in mine if r.role == PART)
     mine = [r for r in mine if r.role != PART]
     if rule.kind == "threshold":
@@ -220,6 +284,8 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
     list_prices = [r for r in mine if r.role == LIST_PRICE]
     items = [Item(r.amount.yuan, r.amount.text, approximate=r.amount.kind == APPROXIMATE) for r in inputs]
     spec = rule.get("per_unit")
+    if spec:
+        _per_period_unsure(rule, question, inputs + totals)
     for r in per_unit:
         if not spec or spec.get("unit") != r.unit:
             items.append(Item(r.amount.yuan, r.amount.text))  # the rule has no periods: as said
@@ -246,17 +312,65 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
     return items, tuple(notes), None
 
 
+def _per_period_unsure(rule: Rule, question: str, plain: list[Role]) -> None:
+    """A fee per period (年费1200元) beside several periods (前5年) that the words do not call per
+    period (每年) or a total (一共) has two readings: both are said and asked back, never one
+    claimed. A total over periods that run past the rule's limit (第8到第12年一共4500元) cannot
+    be split: asked back."""
+    spec = rule.get("per_unit")
+    unit, within = spec.get("unit", "年"), spec.get("within")
+    period = count_periods(question, unit)
+    if period is None or period.count < 2:
+        return
+    for r in plain:
+        if not any(word in clause_before(question, r.amount) for word in spec.get("fee_words", ())):
+            continue
+        paid = _paid(period, within)
+        if r.role == TOTAL:
+            if paid < period.count:
+                raise _AskBack(f"您说的{r.amount.text}是{period.text}的合计，其中只有{spec.get('within_text')}内的"
+                               f"{paid}{unit}可以资助，合计金额无法拆分：请问每{unit}实际应缴多少？")
+            continue
+        limit = spec.get("within_text")
+        inside = "" if paid == period.count else f"（{limit}内{paid}{unit}）"
+        as_total = fmt_wan(r.amount.yuan) if paid == period.count else f"其中{limit}内的部分"
+        raise _AskBack(f"您说的“{r.amount.text}”没有说明是每{unit}的金额还是{period.text}的合计："
+                       f"若是每{unit}{fmt_wan(r.amount.yuan)}，{_span_words(period, unit)}{inside}"
+                       f"可资助{num(r.amount.yuan)} × {paid} = {fmt_wan(r.amount.yuan * paid)}；"
+                       f"若是合计，可资助{as_total}。请问是哪一种？")
+
+
+def _paid(period: Period, within: int | None) -> int:
+    """How many of the periods said fall within the rule's limit (前十年)."""
+    if not within:
+        return period.count
+    if period.first is None:
+        return min(period.count, within)
+    return max(0, min(period.last, within) - period.first + 1)
+
+
+def _span_words(period: Period, unit: str) -> str:
+    if period.first is None:
+        return f"共{period.count}{unit}"
+    if period.first == period.last:
+        return f"第{period.first}{unit}"
+    return f"第{period.first}至第{period.last}{unit}共{period.count}{unit}"
+
+
 def _within(rule: Rule, item: Item) -> tuple[int, str, str, str]:
     """(periods the rule pays, the span as said, how it sits in the rule's limit, what falls
     outside) for a per-period item."""
     spec = rule.get("per_unit")
-    _, count, first, last, said = item.label.split(":", 4)
+    _, count, first, last, _said = item.label.split(":", 4)
     count = int(count)
     first = None if first == "None" else int(first)
     last = None if last == "None" else int(last)
     unit, within = spec.get("unit", "年"), spec.get("within")
     if first is None:
-        span = f"{said}共{count}{unit}"
+        span = f"共{count}{unit}"
+        if within and count > within:  # 交了12年: the first twelve, of which ten are paid
+            return within, span, f"其中{spec.get('within_text')}内{within}{unit}", \
+                f"第{within + 1}{unit}起不在{spec.get('within_text')}内，不予资助"
     else:
         span = f"第{first}至第{last}{unit}共{count}{unit}" if first != last else f"第{first}{unit}"
     if within and last is not None and last > within:

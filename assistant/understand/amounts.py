@@ -494,7 +494,9 @@ def read_amounts(text: str, *, form: bool = False) -> list[Amount]:
 
 def _joined(w: AmountWords, norm: str, p: _Piece, q: _Piece | None) -> str | None:
     """RANGE or ALTERNATIVE when only a range word (到, -, ~) or 或/还是 stands between p and q."""
-    if q is None or p.kind not in (EXACT, NEGATIVE) or q.kind not in (EXACT, NEGATIVE, CURRENCY):
+    # An approximation on either end (大概3到5万, 3到5万左右) is about the whole span: still a range.
+    if q is None or p.kind not in (EXACT, NEGATIVE, APPROXIMATE) or \
+            q.kind not in (EXACT, NEGATIVE, CURRENCY, APPROXIMATE):
         return None
     between = norm[p.end:q.start].strip(_SPACES)
     if q.kind == NEGATIVE and not between:
@@ -511,9 +513,10 @@ def _pair(text: str, w: AmountWords, p: _Piece, q: _Piece, kind: str) -> Amount:
     if q.kind == NEGATIVE:  # its '-' was the range's
         q.kind, q.start = EXACT, q.core_start
     low, high = p.value, q.value
-    if kind == RANGE and low is not None and not p.unit_suffix and q.unit_suffix:
-        try:  # 3到5万: the first figure borrows the second's unit
-            low = _value(p.core + q.unit_suffix, letters)
+    borrowed = _borrowed_units(p.core, q.core, letters) if kind == RANGE and low is not None else ""
+    if borrowed:
+        try:  # 3到5万, 三十到五十万, 3到5千万: the first figure borrows the second's unit
+            low = _value(p.core + borrowed, letters)
         except NumeralError:
             low = None
     a = Amount(low, p.start, p.end, text[p.start:p.end])
@@ -523,6 +526,31 @@ def _pair(text: str, w: AmountWords, p: _Piece, q: _Piece, kind: str) -> Amount:
     if q.kind == CURRENCY:
         whole.kind = CURRENCY
     return _amount(text, whole, whole.kind, (a, b))
+
+
+def _borrowed_units(first: str, second: str, letters: dict[str, str]) -> str:
+    """The units a range's bare first figure takes from its second: the big units closing the
+    second (3到5万 → 万, 三十到五十万 → 万, 3到5w → w), and 千/百 before them where the second is one
+    digit of that unit (3到5千万 → 千万). Nothing when the first has a big unit of its own (3万到5万).
+    十 is not borrowed: 三到三十万 is 3万 to 30万 (the lower reading, so no result is claimed on
+    the higher one)."""
+    def big(c: str) -> bool:
+        return c in BIG_UNITS or letters.get(c, "").endswith("万")
+
+    if any(big(c) for c in first):
+        return ""
+    i = len(second)
+    while i > 0 and big(second[i - 1]):
+        i -= 1
+    tail = second[i:]
+    if not tail:
+        return ""
+    head = second[:i]
+    small = head[-1:] if head[-1:] in SMALL_UNITS and head[-1:] not in "十拾" else ""
+    if small and len(head) == 2 and (head[0].isdigit() or head[0] in NUMERAL_DIGITS) \
+            and first[-1:] not in SMALL_UNITS and len(first) == 1:
+        return small + tail
+    return tail
 
 
 def find_amounts(text: str) -> list[Amount]:
