@@ -85,7 +85,8 @@ def route(question: str, history_questions: list[str], rules: list[Rule],
         more = _routed(other, question, context, industry, amounts, _foreign(amounts, owners, other))
         lead += f"另，{other.title}：{more.lead}"
         if more.calculation is not None:
-            notes.append(f"{other.title}的计算：" + "；".join(more.calculation.steps))
+            steps = [step for step in more.calculation.steps if step not in more.notes]
+            notes.append(f"{other.title}的计算：" + "；".join(steps))
     return Routed(routed.rule, routed.calculation, lead, routed.asks_input, routed.verdict, tuple(notes),
                   routed.amounts)
 
