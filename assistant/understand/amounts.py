@@ -517,6 +517,8 @@ def _pair(text: str, w: AmountWords, p: _Piece, q: _Piece, kind: str) -> Amount:
     if borrowed:
         try:  # 3到5万, 三十到五十万, 3到5千万: the first figure borrows the second's unit
             low = _value(p.core + borrowed, letters)
+            if high is not None and low >= high and borrowed[1:]:
+                low = _value(p.core + borrowed[1:], letters)  # 一到一百万: 1万, not 100万
         except NumeralError:
             low = None
     a = Amount(low, p.start, p.end, text[p.start:p.end])
@@ -533,7 +535,7 @@ def _borrowed_units(first: str, second: str, letters: dict[str, str]) -> str:
     second (3到5万 → 万, 三十到五十万 → 万, 3到5w → w), and 千/百 before them where the second is one
     digit of that unit (3到5千万 → 千万). Nothing when the first has a big unit of its own (3万到5万).
     十 is not borrowed: 三到三十万 is 3万 to 30万 (the lower reading, so no result is claimed on
-    the higher one)."""
+    the higher one); nor 千/百 where the first would reach the second (一到一百万: 1万)."""
     def big(c: str) -> bool:
         return c in BIG_UNITS or letters.get(c, "").endswith("万")
 
