@@ -33,6 +33,9 @@ _ITEM_CUT = re.compile(r"[，,、；;]")
 # Nouns that describe the enterprise (parsed into EnterpriseContext), not what it asks about.
 CONTEXT_TERMS = frozenset({"制造业", "建筑业", "非建筑业", "专精特新", "小巨人", "国家级专精特新“小巨人”企业",
                            "市级专精特新中小企业", "合同额", "主营业务收入", "实际发生费用"})
+# The measures among them describe the enterprise when the ask gives their figure (合同额500万);
+# without one, their everyday words are the topic (保理合同的管辖权, 个人收入怎么纳税).
+MEASURE_TERMS = frozenset({"合同额", "主营业务收入", "实际发生费用"})
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,8 @@ class Reader:
             problem = str(exc)
         article = named_article(ask.text, self.documents, self.clauses_by_key, self.cues, self.version_marker)
         part = asked_part(ask.text, self.parts) if document is not None else None
-        terms = query_terms(topic, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS, intent)
+        terms = query_terms(topic, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS, intent,
+                            topical=frozenset() if amounts else MEASURE_TERMS)
         words = self.content_words(topic)
         rule_text = self.lexicon.expand(f"{ask.text} {cue}".strip(), CONTEXT_TERMS)
         return replace(ask, spoken=spoken, asked=asked.strip(), topic=topic, followup=followup,

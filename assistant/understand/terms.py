@@ -85,9 +85,10 @@ def lexical_weight(word: str, seg: Segmenter, lexicon: Lexicon, stats: WordStats
 
 def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
                 stats: WordStats | None = None, context_terms: frozenset[str] = frozenset(),
-                intent: Intent | None = None) -> QueryTerms:
+                intent: Intent | None = None, topical: frozenset[str] = frozenset()) -> QueryTerms:
     """The question's topic words, each weighed by how much it is about a topic and how rare it is
     in the index. context_terms: words that describe the enterprise (制造业, 小巨人), not the topic;
+    topical: those of them whose everyday words (合同 for 合同额) are the topic in this ask;
     intent: what the ask asks for (a figure, money, alternatives), read once by the Reader."""
     intent = intent or Intent()
     stats = stats or WordStats.empty()
@@ -100,7 +101,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
             continue
         # The documents' words for every alias overlapping this word in the question.
         alts = [word] + [c for _, c, a_start, a_end in expansions if a_start < end and start < a_end]
-        if any(a in context_terms for a in alts):
+        if any(a in context_terms and (a == word or a not in topical) for a in alts):
             continue  # 国家级小巨人 → 国家级专精特新“小巨人”企业: who is asking, not what
         share = 1.0 if len(alts) > 1 else topic_share(word, seg, lexicon, stats)
         idf = bm25.term_idf(word.lower())
@@ -118,7 +119,7 @@ def query_terms(text: str, seg: Segmenter, lexicon: Lexicon, bm25: BM25,
         terms[word] = Term(word, weight, tuple(dict.fromkeys(alts)), parts, policy)
     # Aliases the segmenter split apart (纳斯达克 → 纳斯 达克) still count once, as themselves.
     for alias, canonical, _, _ in expansions:
-        if canonical in context_terms:
+        if canonical in context_terms and (canonical not in topical or canonical in text):
             continue
         if not any(alias in t.word or t.word in alias for t in terms.values()):
             terms[alias] = Term(alias, bm25.term_idf(canonical) or unknown_weight, (alias, canonical),
