@@ -234,6 +234,24 @@ def test_a_measure_word_is_the_topic_unless_its_figure_is_given(bot, message, wo
     assert (word in words) is topic, words
 
 
+@pytest.mark.parametrize("earlier, message, amount", [
+    ("上云上平台能补多少", "我们合同30万 能给多少", 90_000),
+    ("品牌推广费用能补吗", "我们一共花了40万 最多给多少", 120_000),
+    ("数字化转型怎么补", "我们是制造业，合同200万，能拿多少", 400_000),
+    ("线上外贸展会补贴多少", "我们花了8万 能报多少", 56_000),
+    ("上云上平台能补多少", "我们合同额50万美元能补多少", None),  # asked back in the earlier topic
+])
+def test_a_figure_without_a_topic_of_its_own_continues_the_earlier_question(bot, earlier, message, amount):
+    answer = bot.ask(message, [(earlier, "")])
+    assert not answer.refused and answer.trace[0]["context"]["followup"]
+    assert (answer.calculation.amount_yuan if answer.calculation else None) == amount
+
+
+@pytest.mark.parametrize("message", ["个人所得税5000元起征吗", "我们投了500万研发，有没有补贴"])
+def test_a_figure_with_a_topic_of_its_own_is_a_new_question(bot, message):
+    assert not bot.ask(message, [("上云上平台能补多少", "")]).trace[0]["context"]["followup"]
+
+
 def test_a_word_the_segmenter_guessed_is_not_a_topic(bot):
     """登记后能享受 is cut 登记/后能/享受: 后能 (twice in 1,908 regulations, in no dictionary) must
     not weigh as a topic an answer could lack."""

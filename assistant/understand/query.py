@@ -30,6 +30,9 @@ _SENTENCE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]*")
 _PIECE = re.compile(r"[^，,。！？!?；;：:]+[，,。！？!?；;：:]*")
 _ITEM_CUT = re.compile(r"[，,、；;]")
 
+# A word of a message weighing less than this share of the index's rarest word is no topic of its own
+# (花了, a segmenter's guess like 能报); a known topic word (研发, 个人所得税) weighs more.
+OWN_TOPIC_SHARE = 0.25
 # Nouns that describe the enterprise (parsed into EnterpriseContext), not what it asks about.
 CONTEXT_TERMS = frozenset({"制造业", "建筑业", "非建筑业", "专精特新", "小巨人", "国家级专精特新“小巨人”企业",
                            "市级专精特新中小企业", "合同额", "主营业务收入", "实际发生费用"})
@@ -144,11 +147,23 @@ class Reader:
         level, said = qualification(text, self.cues)
         context = EnterpriseContext(level, said, industry(text, self.cues), own)
         document = document_mention(text, self.documents, self.cues, self.version_marker)
-        followup = bool(earlier) and is_followup(text, self.cues)
+        followup = bool(earlier) and (is_followup(text, self.cues) or self._gives_only_a_figure(text))
         asks = [self._complete(a, context, document, earlier if followup and i == 0 else ())
                 for i, a in enumerate(self.split_asks(text))]
         return Query(text, tuple(asks), context, asked_places, document, notice, earlier, followup,
                      read_intent(text, self.cues))
+
+    def _gives_only_a_figure(self, text: str) -> bool:
+        """我们花了20万，最多给多少 after 参展费用能补多少: a figure and no topic of its own (no rule,
+        no word weighing like a topic) answers the earlier question with that figure."""
+        try:
+            figure = bool(find_amounts(text))
+        except AmountError:
+            figure = True  # a figure it cannot read for sure (50万美元): asked back, in the earlier topic
+        if not figure or self.signature(text):
+            return False
+        terms = query_terms(text, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS)
+        return all(t.weight < OWN_TOPIC_SHARE * self.bm25.max_idf() for t in terms.terms)
 
     # ---- topics -----------------------------------------------------------------------------
     def signature(self, text: str) -> set[str]:
