@@ -150,6 +150,20 @@ def test_uncovered_topics_still_decline(bot):
         assert bot.ask(message).refused, message
 
 
+@pytest.mark.parametrize("message, named, unnamed", [
+    ("散装白酒怎么卖", "散装白酒", ""),  # a real word no loaded text uses: said
+    ("个人所得税怎么申报", "个人所得税", ""),
+    ("我们在上海有个子公司，能申请这个政策吗", "", "有个"),  # a segmenter's guess: never said as the topic
+])
+def test_a_decline_names_only_real_words(bot, message, named, unnamed):
+    answer = bot.ask(message)
+    assert answer.refused
+    if named:
+        assert f"“{named}”" in answer.text
+    if unnamed:
+        assert unnamed not in answer.text
+
+
 @pytest.mark.slow
 def test_regions_come_from_the_loaded_documents(tmp_path, settings):
     """With a 上海 regulation loaded, a question about 上海's SMEs goes to it, not to a decline."""

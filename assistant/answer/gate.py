@@ -92,7 +92,7 @@ class Gate:
             if not kept:
                 evidence = {**self.evidence(ask, hits), "incidental": 1.0}
                 return GateDecision("decline", "only incidental matches in unnamed regulations", [],
-                                    features=evidence, missing=tuple(evidence["unseen_words"]))
+                                    features=evidence, missing=self._nameable(evidence["unseen_words"]))
             hits = kept
         return self._decide(query, ask, selection, hits, routed, period_known, incidental)
 
@@ -179,10 +179,10 @@ class Gate:
                 return decided("overview", "about the policy as a whole", caveat=caveat)
             return decided("decline", "no topic words")
         if not hits:
-            return decided("decline", "nothing retrieved", missing=coverage.missing)
+            return decided("decline", "nothing retrieved", missing=self._nameable(coverage.missing))
         if named_document or coverage.answerable_with_caveat:
             return decided("lookup", "the document asked about answers", caveat=caveat)
-        missing = tuple(evidence["unseen_words"]) or coverage.missing
+        missing = self._nameable(evidence["unseen_words"]) or self._nameable(coverage.missing)
         evidence["decides"] = True  # this decision is the calibrated one (evals/calibrate.py fits it)
         if self.model is None:  # word coverage alone
             if coverage.covered_enough:
@@ -193,6 +193,11 @@ class Gate:
         if covered:
             return decided("lookup", f"calibrated p={p:.2f}", caveat=caveat)
         return decided("decline", f"calibrated p={p:.2f} below {self.model.threshold:.2f}", missing=missing)
+
+    def _nameable(self, words) -> tuple[str, ...]:
+        """The missing words a decline may name as the caller's topic: real words (a dictionary's
+        or the documents'), never a segmenter's guess (有个 in 上海有个子公司)."""
+        return tuple(w for w in words if self.seg.is_dictionary_word(w) or self.index.bm25.term_idf(w.lower()))
 
     def rule_clause(self, routed: Routed | None) -> Clause | None:
         if routed is None:
