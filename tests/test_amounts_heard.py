@@ -133,6 +133,25 @@ def test_figures_that_are_not_a_yearly_fee_over_years_are_taken_as_said(text, am
     assert r.calculation is not None and r.calculation.amount_yuan == amount, r
 
 
+@pytest.mark.parametrize("text, amount", [
+    ("专利第1到第3年年费，官方每年900元，减缴85%后每年实际交135元，能资助多少", 405),
+    ("发明专利第4至第6年的年费标准每年1200元，享受减缴后每年实缴180元，资助多少", 540),
+    ("年费每年2000元，减免后每年实付300元，第2年到第3年能资助多少", 600),
+])
+def test_of_two_yearly_fees_the_one_paid_after_the_reduction_is_counted(text, amount):
+    r = routed(text)
+    assert r.calculation is not None and r.calculation.amount_yuan == amount, r
+
+
+@pytest.mark.parametrize("text", [
+    "专利第8到第12年年费，第8、9年每年2000元，减缴后每年实交300元；第10年减缴后实交600元；第11、12年每年4000元，一共能资助多少",
+    "专利第1到第3年年费每年900元，第4到第5年每年1200元，能资助多少",  # two fees, one span said
+])
+def test_yearly_fees_that_cannot_be_matched_to_their_years_are_asked_back(text):
+    r = routed(text)
+    assert r.asks_input and r.calculation is None, r
+
+
 def test_a_per_year_word_is_not_a_count_of_years():
     assert count_periods("年费一年1500元，交了3年").count == 3
     assert count_periods("前一年的年费").count == 1

@@ -287,6 +287,7 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
     spec = rule.get("per_unit")
     if spec:
         _per_period_unsure(rule, question, inputs + totals)
+        per_unit = _one_fee_per_period(rule, question, per_unit, inputs + totals, notes)
     for r in per_unit:
         if not spec or spec.get("unit") != r.unit:
             items.append(Item(r.amount.yuan, r.amount.text))  # the rule has no periods: as said
@@ -311,6 +312,27 @@ def _items(rule: Rule, question: str, mine: list[Role]) -> tuple[list[Item], tup
         if plain:
             notes.append(f"{'、'.join(i.written for i in plain)}合计{total.text}")
     return items, tuple(notes), None
+
+
+def _one_fee_per_period(rule: Rule, question: str, per_unit: list[Role], plain: list[Role],
+                        notes: list[str]) -> list[Role]:
+    """Several per-period figures of the rule's fee share the periods the message says: summed over
+    them they would count each period twice (官方每年900元…减缴后每年实交135元, 第1到第3年). The one
+    said as paid after the reduction is the fee, the others its list price; otherwise — or beside
+    other amounts (第10年实交600元) — which figure belongs to which periods is asked back."""
+    spec = rule.get("per_unit")
+    unit = spec.get("unit", "年")
+    periodic = [r for r in per_unit if r.unit == unit]
+    if len(periodic) < 2:
+        return per_unit
+    paid_words = amount_words().phrases("paid", "before")
+    paid = [r for r in periodic if any(p in clause_before(question, r.amount) for p in paid_words)]
+    if len(paid) == 1 and not plain:
+        notes.append(rule.get("list_price_note", "原价不计：按实际支付的金额计算"))
+        return [r for r in per_unit if r not in periodic or r is paid[0]]
+    said = "、".join(r.amount.text for r in periodic + plain)
+    raise _AskBack(f"您提到了几个{unit}费金额（{said}），无法确定各对应哪几{unit}、是否为减缴后的实际应缴金额："
+                   f"{spec.get('within_text', '')}内每{unit}减缴后实际应缴多少、是哪几{unit}？请逐{unit}说明。")
 
 
 def _per_period_unsure(rule: Rule, question: str, plain: list[Role]) -> None:
