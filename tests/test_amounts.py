@@ -273,6 +273,16 @@ def test_role_lists(text, role):
     assert roles and roles[-1].role == role, (text, roles)
 
 
+@pytest.mark.parametrize("text, paid", [(t, True) for t in WORDS["paid"]["examples"]]
+                         + [(t, False) for t in WORDS["paid"]["non_examples"]])
+def test_paid_list(text, paid):
+    from assistant.calculate.roles import amount_roles, clause_before
+    from assistant.understand.amounts import amount_words
+
+    amount = amount_roles(text)[-1].amount
+    assert bool(amount_words().anywhere("paid", clause_before(text, amount), "before")) is paid, text
+
+
 @pytest.mark.parametrize("text, quantity", [tuple(c) for c in WORDS["quantity"]["examples"] + WORDS["quantity"]["non_examples"]])
 def test_quantity_list(text, quantity):
     from assistant.calculate.roles import amount_roles

@@ -325,8 +325,7 @@ def _one_fee_per_period(rule: Rule, question: str, per_unit: list[Role], plain: 
     periodic = [r for r in per_unit if r.unit == unit]
     if len(periodic) < 2:
         return per_unit
-    paid_words = amount_words().phrases("paid", "before")
-    paid = [r for r in periodic if any(p in clause_before(question, r.amount) for p in paid_words)]
+    paid = [r for r in periodic if amount_words().anywhere("paid", clause_before(question, r.amount), "before")]
     if len(paid) == 1 and not plain:
         notes.append(rule.get("list_price_note", "原价不计：按实际支付的金额计算"))
         return [r for r in per_unit if r not in periodic or r is paid[0]]
