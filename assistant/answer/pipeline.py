@@ -119,12 +119,15 @@ class Pipeline:
         period = None
         # A period answers an ask about the policy's own period (2029年还能申请吗, 这个政策有效期多长);
         # 劳动合同到期 is about a contract.
-        about_policy = not ask.terms.terms or bool(ask.signature) or \
+        # 到期 in 政策什么时候到期 says what is asked, not about what: no topic of its own.
+        topic = [t for t in ask.terms.terms if not self.cues.has("validity", t.word)
+                 and not self.cues.has("started", t.word)]
+        about_policy = not topic or bool(ask.signature) or \
             (ask.intent.on_topic and (ask.intent.validity or ask.intent.started))
         if ask.intent.about_dates and about_policy:
             # The policy's own period only where the policy is what answers (逾期利息 found in a
             # law on loans is not asking when the policy ends).
-            policy_answers = not ask.terms.terms or bool(retrieved.hits) and \
+            policy_answers = not topic or bool(retrieved.hits) and \
                 retrieved.hits[0].clause.doc_id in self._primary
             period = self.composer.period_clause(retrieved.hits, selection.named, policy_answers)
         decision = self.gate.decide(query, ask, selection, retrieved.hits, routed, period is not None)

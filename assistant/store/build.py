@@ -23,7 +23,7 @@ import orjson
 
 from assistant.documents.corpus import LoadedCorpus
 from assistant.store.embedders import Embedder
-from assistant.store.lexical import BM25, tally
+from assistant.store.lexical import BM25, CharGrams, tally
 from assistant.models import Clause, Document
 from assistant.progress import Progress, no_progress
 from assistant.documents.textnorm import sentences
@@ -446,6 +446,8 @@ def write_build(build: Path, corpus: LoadedCorpus, embedder: Embedder, seg: Segm
         same_words = prev is not None and prev.manifest.get("signatures", {}).get("lexicon") == \
             (signatures or {}).get("lexicon")
         _write_words(build, texts_of, keys, rows, prev if same_words else None, seg, progress)
+        CharGrams.build([corpus.clauses[ch.clause].doc_title + " " + t
+                         for ch, t in zip(chunks, texts_of(range(len(chunks))))]).save(build)
         t2 = time.perf_counter()
         _write_texts(build, corpus, chunks, spans)
     except BaseException:

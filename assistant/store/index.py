@@ -26,7 +26,7 @@ from assistant.documents.corpus import LoadedCorpus
 from assistant.documents.managed import kept_versions
 from assistant.documents.versions import resolve as resolve_versions
 from assistant.store.embedders import Embedder
-from assistant.store.lexical import BM25
+from assistant.store.lexical import BM25, CharGrams
 from assistant.models import Clause, Document
 from assistant.progress import Progress, no_progress
 from assistant.understand.tokenize import Segmenter
@@ -37,7 +37,7 @@ __all__ = ["Chunk", "chunk_clause", "Index", "IndexUnusable", "NotAnIndex", "Sta
            "needs_first_build"]
 
 log = logging.getLogger(__name__)
-FORMAT = 3  # 3: chunk keys as Chroma ids, words as ids in tokens.npz, vectors.npy
+FORMAT = 4  # 3: chunk keys as Chroma ids, words as ids in tokens.npz, vectors.npy; 4: grams.npz
 # Our mark on an index directory: nothing in a directory without it is ever written or removed.
 MARKER = ".zjtx-index"
 KEEP_BUILDS = 3  # the live build and the two before it: running processes may still read them
@@ -73,6 +73,7 @@ class Index:
     dense: ChromaStore
     keys: list[str]  # chunk → its key in Chroma (identical text shares one key)
     vectors: np.ndarray  # chunk → its vector (memory-mapped): exact scoring within a few documents
+    grams: CharGrams  # the chunks' character bigrams (lexical.CharGrams)
 
     def __post_init__(self):
         self.rows_of_key: dict[str, list[int]] = {}
@@ -439,6 +440,7 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         keys = read_json(build / "chunk_keys.json")
         vectors = np.load(build / "vectors.npy", mmap_mode="r")
         bm25 = BM25.load(build)
+        grams = CharGrams.load(build)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise IndexUnusable(f"索引已损坏：{build}（{type(exc).__name__}: {exc}）。{hint}") from exc
     server = chroma_url or (manifest.get("chroma") if manifest.get("chroma", "embedded") != "embedded" else None)
@@ -451,7 +453,9 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
         where = f"向量库服务器 {server}" if server else f"向量库 {build / 'chroma'}"
         raise IndexUnusable(f"{where} 无法使用（{type(exc).__name__}: {exc}）" + ("" if server else f"。{hint}")) from exc
     _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint)
-    return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors)
+    if grams.weights.shape[1] != len(chunks):
+        raise IndexUnusable(f"索引已损坏：{build} 的字词索引有 {grams.weights.shape[1]} 个片段，应为 {len(chunks)} 个。{hint}")
+    return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors, grams)
 
 
 class _Skip(Exception):

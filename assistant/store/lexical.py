@@ -117,3 +117,65 @@ def tally(flat: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def idf_floor(bm25: BM25) -> float:
     """IDF given to a word the index has never seen: as rare as the rarest seen word."""
     return bm25.max_idf() if bm25.vocab else math.log(2.0)
+
+
+class CharGrams:
+    """BM25 over character bigrams, beside the word index: a phrase the segmenter cuts one way in
+    the question and another in the article (交通事故责任 / 交通 事故责任) still matches, which word
+    BM25 misses — the standard second lexical field for Chinese search. Built whole at every build
+    in numpy (a bigram is its two code points in one int64; no Python object per character)."""
+
+    FILE = "grams.npz"
+
+    def __init__(self, grams: np.ndarray, weights: sparse.csr_matrix):
+        self.grams, self.weights = grams, weights  # sorted gram codes; gram × chunk BM25 weights
+
+    @staticmethod
+    def codes(text: str) -> np.ndarray:
+        """Each character as its code point; characters that are not CJK, ASCII letters or
+        digits as 0 (a bigram never spans punctuation or a space)."""
+        c = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        kept = ((c >= 0x4E00) & (c <= 0x9FFF)) | ((c >= 0x3400) & (c <= 0x4DBF)) | \
+               ((c >= ord("0")) & (c <= ord("9"))) | ((c >= ord("a")) & (c <= ord("z")))
+        return np.where(kept, c, 0)
+
+    @classmethod
+    def build(cls, texts: list[str], k1: float = 1.2, b: float = 0.75) -> "CharGrams":
+        c = cls.codes("\n".join(texts))  # the separator is no character: no bigram spans two chunks
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(t) + 1 for t in texts], out=starts[1:])
+        both = (c[:-1] > 0) & (c[1:] > 0)
+        at = np.flatnonzero(both)
+        chunk_of = np.searchsorted(starts, at, side="right") - 1
+        grams, ids = np.unique(c[at] << 21 | c[at + 1], return_inverse=True)
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(chunk_of, minlength=len(texts)), out=offsets[1:])
+        ids, counts, offsets = tally(ids.astype(np.int32), offsets)
+        bm25, _ = BM25.from_counts(ids, counts, offsets, list(range(len(grams))), k1, b)
+        return cls(grams, bm25.weights)  # every gram occurs somewhere: its row is its place in grams
+
+    def scores(self, text: str) -> np.ndarray:
+        """Each chunk's BM25 over the text's distinct bigrams, each counted once. Unweighted: the
+        word index's lighter weights for context words (请问, 什么) measured worse here (STARD
+        tuning hit@1 .443 vs .455): a bigram's IDF already says how common it is."""
+        c = self.codes(text)
+        both = (c[:-1] > 0) & (c[1:] > 0)
+        grams = np.unique((c[:-1] << 21 | c[1:])[both])
+        if not len(self.grams) or not len(grams):
+            return np.zeros(self.weights.shape[1], dtype=np.float32)
+        at = np.minimum(np.searchsorted(self.grams, grams), len(self.grams) - 1)
+        at = at[self.grams[at] == grams]
+        if not len(at):
+            return np.zeros(self.weights.shape[1], dtype=np.float32)
+        return np.asarray(self.weights[at].sum(axis=0)).ravel()
+
+    def save(self, directory: Path) -> None:
+        w = self.weights
+        np.savez(directory / self.FILE, grams=self.grams, data=w.data, indices=w.indices,
+                 indptr=w.indptr, shape=np.asarray(w.shape))
+
+    @classmethod
+    def load(cls, directory: Path) -> "CharGrams":
+        with np.load(directory / cls.FILE) as z:
+            weights = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            return cls(z["grams"], weights)
