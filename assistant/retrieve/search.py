@@ -78,6 +78,11 @@ class Searcher:
         primary = self.primary_ids
         if not primary or len(primary) == len(home or range(self.document_count)):
             return Retrieved(everything, "all selected documents")
+        if not any(h.clause.doc_id in primary for h in everything):
+            # The policy first only where it is among the best matches of all: on every policy
+            # set it is whenever it answers, and a law's question it merely mentions (股权质押,
+            # 医疗) is not answered from it.
+            return Retrieved(everything, "the policy is not among the best matches")
         policy = self.retriever.search(text, k=self.top_k, doc_ids=primary)
         p_cov = assess(ask.terms, [h.clause for h in policy[:3]], self.min_coverage)
         a_cov = assess(ask.terms, [h.clause for h in everything[:3]], self.min_coverage)

@@ -1,6 +1,7 @@
-"""The character-bigram field of the lexical index (store/lexical.CharGrams): BM25 over the
-bigrams of each chunk, checked against a plain reference implementation of the formula, and the
-field in a real build."""
+"""Retrieval beside the words: the character-bigram field of the lexical index
+(store/lexical.CharGrams: BM25 over each chunk's bigrams, checked against a plain reference
+implementation of the formula, and the field in a real build), and when the policy answers first
+among regulations (retrieve/search.py)."""
 from __future__ import annotations
 
 import math
@@ -83,12 +84,32 @@ REGULATION = """# 某市房屋租赁管理条例
 """
 
 
+PLEDGES = """# 某市股权出质条例
+
+第一条 为了规范股权出质和质押股权的转让，制定本条例。
+
+第二条 股权出质后，不得转让，但是出质人与质权人协商同意的除外。出质人转让已质押股权所得的价款，应当向质权人提前清偿债务或者提存。
+
+第三条 以股权出质的，当事人应当向登记机关申请办理出质登记。质权自办理出质登记时设立。
+
+第四条 已质押的股权被人民法院冻结的，质权人可以请求登记机关在冻结期间暂停办理该股权的转让登记。
+
+第五条 质押股权的转让协议未经质权人同意的，登记机关不予办理股权变更登记。
+
+第六条 股权质押合同应当载明被担保债权的数额、出质股权的数额和质押期限。
+
+第七条 质押期间，质权人不得擅自转让或者处分质押的股权。
+"""
+
+
 @pytest.fixture(scope="module")
 def beside_a_regulation(tmp_path_factory, settings):
+    """The policy beside two small regulations."""
     corpus = tmp_path_factory.mktemp("corpus")
     shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.txt", corpus)
     shutil.copy(ROOT / "corpus/documents/bj-zjtx-2023.meta.json", corpus)
     (corpus / "某市房屋租赁管理条例.md").write_text(REGULATION, encoding="utf-8")
+    (corpus / "某市股权出质条例.md").write_text(PLEDGES, encoding="utf-8")
     return Assistant.load(settings=replace(settings, index_dir=tmp_path_factory.mktemp("idx"), corpus_dir=corpus))
 
 
@@ -114,3 +135,17 @@ def test_the_policys_own_period_when_the_ask_has_no_other_topic(beside_a_regulat
     assert [c.section for c in ans.citations] == ["scope"] and "2028" in ans.text
     lease = beside_a_regulation.ask("租赁合同到期了怎么办？")
     assert lease.citations and lease.citations[0].title == "某市房屋租赁管理条例"
+
+
+@pytest.mark.parametrize("question, first", [
+    # The policy mentions 股权质押 (its financing measure) and covers these words as well as the
+    # regulation does, but none of its clauses is among the five best matches of all documents.
+    ("已质押的股权，可以转让吗？", "某市股权出质条例"),
+    ("股权质押以后还能不能转让", "某市股权出质条例"),
+    # What the policy answers, it still answers first.
+    ("知识产权质押融资有贴息吗", "关于实施十大强企行动激发专精特新企业活力的若干措施"),
+    ("首贷有补助吗？", "关于实施十大强企行动激发专精特新企业活力的若干措施"),
+])
+def test_the_policy_first_only_among_the_best_matches(beside_a_regulation, question, first):
+    ans = beside_a_regulation.ask(question)
+    assert ans.citations and ans.citations[0].title == first
