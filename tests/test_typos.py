@@ -37,6 +37,22 @@ def test_ordinary_wording_is_left_alone(bot, question):
     assert fixes(bot, question) == (question, [])
 
 
+def test_a_one_character_difference_that_does_not_sound_alike_is_no_slip(bot):
+    """拖着不付 is a lexicon phrase one character from 拖着不退, but 退 (tui) is no IME slip for 付 (fu)."""
+    assert fixes(bot, "那要是我们一直拖着不退呢，会罚多少？")[1] == []
+
+
+@pytest.mark.parametrize("a, b, alike", [
+    ("骗", "片", True), ("抬", "台", True), ("智", "质", True), ("汇", "会", True), ("力", "利", True),
+    ("曾", "层", True),  # 曾 is also read ceng
+    ("资", "知", True), ("能", "冷", True), ("们", "门", True),  # IME fuzzy syllables: z/zh, n/l, en/eng
+    ("退", "付", False), ("层", "台", False), ("补", "贴", False), ("首", "手", True),
+])
+def test_sound_alike(a, b, alike):
+    from assistant.understand.pinyin import sound_alike
+    assert sound_alike(a, b) is alike
+
+
 def test_no_question_in_the_project_sets_is_corrected_unless_it_is_a_typo_case(bot):
     cases = [c for p in sorted((ROOT / "evals/sets").glob("*.jsonl")) for c in read_set(p)[0]]
     wrongly = [(c.id, fixes(bot, c.question)[1]) for c in cases if c.kind != "typo" and fixes(bot, c.question)[1]]

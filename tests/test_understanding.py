@@ -85,6 +85,24 @@ def test_sentences_lose_nothing(parts):
         text.replace("一是", "").replace("二是", "")
 
 
+def test_a_matter_announced_is_what_a_decline_names(bot):
+    ans = bot.ask("喂您好，我想问一下那个个税的专项附加扣除，孩子上小学的话每个月能扣多少？")
+    assert ans.refused and "个税" in ans.text
+
+
+@pytest.mark.parametrize("message, rates", [
+    ("我们是做精密零件的制造业企业，数字化改造和上云上平台这两块补贴，各按多少比例给、封顶多少？",
+     [("20%", "100万"), ("30%", "30万")]),
+    ("上云上平台和数字化转型分别怎么补", [("30%", "30万"), ("20%", "100万")]),  # in the order named
+])
+def test_several_rules_named_without_figures_are_each_answered(bot, message, rates):
+    ans = bot.ask(message)
+    assert "一、" in ans.text and "二、" in ans.text and ans.calculation is None
+    first, second = ans.text.index("二、"), len(ans.text)
+    for (rate, cap), (lo, hi) in zip(rates, [(0, first), (first, second)]):
+        assert rate in ans.text[lo:hi] and cap in ans.text[lo:hi]
+
+
 @pytest.mark.parametrize("message, sections, amount", [
     ("两个问题哈：一是上云合同50万补多少，二是专板规范层奖多少", ["5", "6"], 150000),
     ("我们是制造业，数字化转型合同180万，上云合同40万，各能补多少？", ["5"], 360000),
@@ -228,6 +246,10 @@ def test_a_follow_up_on_a_new_topic_is_asked_the_same_way(bot):
     ("你好，请问一下，我们属于制造业，数字化转型补贴是按合同额还是按发票金额", ["你好，", "请问一下，", "我们属于制造业，"]),
     ("我们在河南搞发明创造资金困难，政府能资助吗？", []),  # what the matter is, not who is calling
     ("您好，谢谢", ["您好，"]),  # the last piece stays: an ask is never emptied
+    # announcing the question and naming its matter in one piece: the matter is the topic
+    ("喂您好，我想问一下那个个税的专项附加扣除，孩子上小学的话每个月能扣多少？", ["喂您好，"]),
+    ("老师您好，想咨询一下上云补贴，我们是制造业，合同50万能补多少", ["老师您好，", "我们是制造业，"]),
+    ("您好，我想咨询一下，首贷有补助吗", ["您好，", "我想咨询一下，"]),  # announces, names nothing
 ])
 def test_greetings_and_introductions_are_not_the_topic(bot, message, spoken):
     query = bot.offline.reader.read(message, [])

@@ -111,7 +111,8 @@ class Pipeline:
         record("select", selection.describe())
         if selection.named and not selection.named_document:
             ask = replace(ask, terms=self._without_places(ask.terms))
-        routed = route(ask.rule_text, list(ask.earlier), self.rules, ask.followup, query.context.industry)
+        rules = [r for r in self.rules if r.id == ask.rule_only] if ask.rule_only else self.rules
+        routed = route(ask.rule_text, list(ask.earlier), rules, ask.followup, query.context.industry)
         record("calculate", {"decision": routed.rule.id if routed else None,
                              "amount_yuan": routed.calculation.amount_yuan if routed and routed.calculation else None})
         retrieved = self.searcher.search(ask, selection)

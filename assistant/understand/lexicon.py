@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from assistant.understand.pinyin import sound_alike
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -108,8 +110,9 @@ def correct_typos(text: str, vocabulary: set[str], tokens: list[tuple[str, int, 
                   is_word) -> tuple[str, list[tuple[str, str]]]:
     """Pinyin-IME slips in policy terms (首流骗 → 首流片, 平抬 → 平台): a span of the question that
     starts and ends on word boundaries, differs from a policy term of 3+ characters in exactly one
-    character (not the first), and whose odd character is not part of a real word (补助 is, so
-    首贷补助 stays), is read as that term. Returns the text and (typed, read as) pairs."""
+    character (not the first), whose odd character sounds like the term's (an IME slip; 拖着不退 is
+    not 拖着不付) and is not part of a real word (补助 is, so 首贷补助 stays), is read as that term.
+    Returns the text and (typed, read as) pairs."""
     starts, ends = {s for _, s, _ in tokens}, {e for _, _, e in tokens}
     token_at = {i: w for w, s, e in tokens for i in range(s, e)}
     taken = [False] * len(text)
@@ -131,6 +134,8 @@ def correct_typos(text: str, vocabulary: set[str], tokens: list[tuple[str, int, 
             # 认定有奖励 = 认定 + 有 + 奖励, 授权费和 = 授权费 + 和: words, not a slip.
             around_words = is_word(left) and (not right or is_word(right))
             if (len(host) > 1 and is_word(host)) or around_words or (n == 3 and _two_words(window, is_word)):
+                continue
+            if not sound_alike(window[odd[0]], term[odd[0]]):
                 continue
             found.append((i, window, term))
             taken[i:i + n] = [True] * n

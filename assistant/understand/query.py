@@ -59,6 +59,7 @@ class Ask:
     words: tuple[str, ...] = ()  # its content words, as segmented (what a verdict must find stated)
     article: tuple | None = None  # (document, 第X条 as written, clause or None): a named article
     part: DocumentPart | None = None  # a named document's part (立法目的, 施行日期 …)
+    rule_only: str = ""  # one of several rules the ask names with no figure: only this rule answers it
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -150,8 +151,25 @@ class Reader:
         followup = bool(earlier) and (is_followup(text, self.cues) or self._gives_only_a_figure(text))
         asks = [self._complete(a, context, document, earlier if followup and i == 0 else ())
                 for i, a in enumerate(self.split_asks(text))]
+        asks = [one for a in asks for one in self._one_per_rule(a)]
         return Query(text, tuple(asks), context, asked_places, document, notice, earlier, followup,
                      read_intent(text, self.cues))
+
+    def _one_per_rule(self, ask: Ask) -> list[Ask]:
+        """数字化改造和上云上平台这两块补贴各按多少比例: an ask naming several rules and no figure
+        asks each of them — one ask per rule, in the order the message names them. (With figures,
+        split_asks has already given each rule its own.)"""
+        if len(ask.rules) < 2 or ask.amounts or ask.amount_problem or ask.followup:
+            return [ask]
+        # Where the message names each rule: its trigger, or the alias the trigger was read from
+        # (数字化改造 → 数字化转型).
+        said = [(s, c) for _, c, s, _ in self.lexicon.expansions(ask.text)]
+        def named_at(rule) -> int:
+            at = [ask.text.find(t) for t in rule.triggers if t in ask.text]
+            at += [s for s, canonical in said if rule.trigger_in(canonical)]
+            return min(at, default=len(ask.text))
+        named = sorted((named_at(r), r.id) for r in self.rules if r.id in ask.rules and r.trigger_in(ask.rule_text))
+        return [replace(ask, rule_only=rule_id) for _, rule_id in named] or [ask]
 
     def _gives_only_a_figure(self, text: str) -> bool:
         """我们花了20万，最多给多少 after 参展费用能补多少: a figure and no topic of its own (no rule,
@@ -270,10 +288,14 @@ class Reader:
             if said and said in piece:
                 # 去年刚评上小巨人: how it got its level (评上 reads as 认定) is not a topic either
                 topics = {t for t in topics if t.startswith("rule:")}
+            announces = cues.has("announce", piece)
+            if announces and self.names_a_matter(piece):
+                announced = True  # 我想问一下那个个税的专项附加扣除: the matter itself, kept
+                continue
             greets = cues.has("spoken", piece) or bool(said and said in piece)
             if (greets and not topics) or (asked and not announced and not topics & asked):
                 spoken.append(piece)
-            announced = announced or cues.has("announce", piece)
+            announced = announced or announces
         # A closing tag after the question (您看是这样吗？) asks nothing of its own: it goes too.
         last_question = max((i for i, p in enumerate(pieces) if cues.has("question", p) and
                              (i <= asked_at or topics_of[i] or not cues.has("spoken", p))), default=asked_at)
@@ -281,6 +303,16 @@ class Reader:
             if cues.has("spoken", piece) and not self.amounts(piece) and not topics:
                 spoken.append(piece)
         return tuple(spoken)
+
+    def names_a_matter(self, piece: str) -> bool:
+        """Whether a piece that announces the question (我想问一下…, 想咨询一下…) also names what it
+        is about: topic words in the announcing verb's object, after the last announcing phrase,
+        once the call's words are gone (我想咨询个事儿 and 今天打电话主要想问 name nothing)."""
+        said = self.cues.find("announce", piece)
+        matter = piece[said[-1].end():] if said else ""
+        for phrase in self.cues.phrases("spoken"):
+            matter = matter.replace(phrase, " ")
+        return bool(query_terms(matter, self.seg, self.lexicon, self.bm25, self.stats, CONTEXT_TERMS).terms)
 
     def _complete(self, ask: Ask, context: EnterpriseContext, document: Mention | None,
                   earlier: tuple[str, ...]) -> Ask:
