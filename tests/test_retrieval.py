@@ -81,6 +81,14 @@ REGULATION = """# 某市房屋租赁管理条例
 第二条 租赁合同到期，承租人需要继续租赁的，应当在租赁期限届满前通知出租人；合同到期未续订的，承租人应当按期返还房屋。到期后继续使用的，视为不定期租赁。
 
 第三条 承租人经出租人同意，可以将房屋转租给第三人。
+
+第四条 出租人应当配合房屋管理部门的安全检查，如实提供房屋安全情况，不得阻挠、隐瞒。
+
+第五条 有下列行为之一的，由房屋管理部门责令限期改正，处以一千元以上五千元以下的罚款：
+
+（一）阻挠房屋管理部门工作人员依法进入房屋检查的；
+
+（二）拒不提供房屋安全资料的。
 """
 
 
@@ -149,3 +157,10 @@ def test_the_policys_own_period_when_the_ask_has_no_other_topic(beside_a_regulat
 def test_the_policy_first_only_among_the_best_matches(beside_a_regulation, question, first):
     ans = beside_a_regulation.ask(question)
     assert ans.citations and ans.citations[0].title == first
+
+
+def test_asked_what_a_breach_costs_the_article_stating_the_fine_answers_first(beside_a_regulation):
+    """The duty article (第四条 不得阻挠) matches the words best; the fine for it stands in 第五条,
+    which lists the act in its own words and never names 第四条."""
+    ans = beside_a_regulation.ask("房东拦着不让房屋管理部门进屋做安全检查，会被罚多少钱？")
+    assert [c.section for c in ans.citations][:2] == ["5", "4"] and "一千元以上五千元以下" in ans.text

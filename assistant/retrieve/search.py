@@ -45,9 +45,24 @@ class Searcher:
         found = self._search(ask, selection)
         if ask.intent.penalty and self.cues is not None:
             hits, followed = self.follow_penalty(found.hits)
+            if not followed:
+                hits, followed = self.penalty_found(found.hits, ask.intent.amount or ask.intent.money)
             if followed:
                 return Retrieved(hits, f"{found.reason}; {followed}")
         return found
+
+    def penalty_found(self, hits: list[Hit], money: bool) -> tuple[list[Hit], str]:
+        """Asked what a breach costs, the first article found states no penalty and none refers to
+        it by number: the best-ranked article of its document that states one (a fine, when money
+        is asked: 罚多少钱) answers first — penalty articles list the acts they punish in their own
+        words (阻挠…检查的), and the duty article follows it."""
+        if not hits or self.cues.has("penalty_stated", hits[0].clause.text):
+            return hits, ""
+        cue = "fine_stated" if money else "penalty_stated"
+        for hit in hits[1:]:
+            if hit.clause.doc_id == hits[0].clause.doc_id and self.cues.has(cue, hit.clause.text):
+                return [hit] + [h for h in hits if h is not hit], f"the penalty found: {hit.clause.label}"
+        return hits, ""
 
     def follow_penalty(self, hits: list[Hit]) -> tuple[list[Hit], str]:
         """Asked what a breach costs (会被罚多少钱), and the article found states the duty, not the
