@@ -56,9 +56,9 @@ class Searcher:
         it by number: the best-ranked article of its document that states one (a fine, when money
         is asked: 罚多少钱) answers first — penalty articles list the acts they punish in their own
         words (阻挠…检查的), and the duty article follows it."""
-        if not hits or self.cues.has("penalty_stated", hits[0].clause.text):
-            return hits, ""
         cue = "fine_stated" if money else "penalty_stated"
+        if not hits or self.cues.has(cue, hits[0].clause.text):
+            return hits, ""
         for hit in hits[1:]:
             if hit.clause.doc_id == hits[0].clause.doc_id and self.cues.has(cue, hit.clause.text):
                 return [hit] + [h for h in hits if h is not hit], f"the penalty found: {hit.clause.label}"
