@@ -144,13 +144,23 @@ class CharGrams:
         c = cls.codes("\n".join(texts))  # the separator is no character: no bigram spans two chunks
         starts = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum([len(t) + 1 for t in texts], out=starts[1:])
-        both = (c[:-1] > 0) & (c[1:] > 0)
-        at = np.flatnonzero(both)
-        chunk_of = np.searchsorted(starts, at, side="right") - 1
-        grams, ids = np.unique(c[at] << 21 | c[at + 1], return_inverse=True)
-        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(chunk_of, minlength=len(texts)), out=offsets[1:])
-        ids, counts, offsets = tally(ids.astype(np.int32), offsets)
+        at = np.flatnonzero((c[:-1] > 0) & (c[1:] > 0))  # where each bigram starts, in chunk order
+        # One sort of (chunk, bigram) keys — chunk above bit 42, the bigram's two 21-bit code
+        # points below — gives each chunk's distinct bigrams and their counts (2 s at full size,
+        # where np.unique with an inverse took 3.3 s alone).
+        keys = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(np.searchsorted(at, starts))) << 42
+        keys |= c[at] << 21
+        keys |= c[at + 1]
+        del c, at
+        keys.sort()
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else \
+            np.zeros(0, dtype=np.int64)
+        counts = np.diff(np.append(first, len(keys))).astype(np.int32)
+        keys = keys[first]
+        pair = keys & ((1 << 42) - 1)
+        grams = np.unique(pair)
+        ids = np.searchsorted(grams, pair).astype(np.int32)
+        offsets = np.searchsorted(keys >> 42, np.arange(len(texts) + 1))
         bm25, _ = BM25.from_counts(ids, counts, offsets, list(range(len(grams))), k1, b)
         return cls(grams, bm25.weights)  # every gram occurs somewhere: its row is its place in grams
 
