@@ -79,6 +79,16 @@ def test_damaged_index_is_a_clear_error(built, damage):
     assert sorted(p.name for p in (built / "builds").iterdir()) == before  # nothing rebuilt or removed
 
 
+def test_a_character_field_of_another_build_is_a_clear_error(built):
+    """grams.npz must hold the build's chunks, like the word index (store/index._verify)."""
+    from assistant.store.lexical import CharGrams
+
+    build = built / "builds" / current_build(built)
+    CharGrams.build(["首贷补助", "上云上平台"]).save(build)
+    r = cli("ask", "首贷有补助吗", "--index", str(built))
+    assert r.returncode == 2 and "索引已损坏" in r.stderr and "字词索引 2 个" in r.stderr
+
+
 def test_stale_index_without_its_corpus_is_not_rebuilt_from_another(tmp_path):
     corpus = tmp_path / "c"
     shutil.copytree(CORPUS / "documents", corpus)

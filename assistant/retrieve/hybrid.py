@@ -8,6 +8,7 @@ import numpy as np
 
 from assistant.store.embedders import Embedder, query_vector, readable_share
 from assistant.store.index import Index
+from assistant.store.lexical import top_scores
 from assistant.models import Hit
 from assistant.understand.tokenize import Segmenter
 
@@ -120,12 +121,7 @@ class HybridRetriever:
         scores = self.index.grams.scores(text)
         if doc_ids:
             scores = np.where(self._subset(doc_ids)[0], scores, 0.0)
-        k = min(k, int((scores > 0).sum()))
-        if k == 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top]
+        return top_scores(scores, k)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector as the embedder reads questions (e5: "query: " prefix)."""

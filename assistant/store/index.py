@@ -452,9 +452,7 @@ def open_index(index_dir: Path, embedder: Embedder, chroma_url: str | None = Non
     except Exception as exc:  # collection missing, files damaged
         where = f"向量库服务器 {server}" if server else f"向量库 {build / 'chroma'}"
         raise IndexUnusable(f"{where} 无法使用（{type(exc).__name__}: {exc}）" + ("" if server else f"。{hint}")) from exc
-    _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint)
-    if grams.weights.shape[1] != len(chunks):
-        raise IndexUnusable(f"索引已损坏：{build} 的字词索引有 {grams.weights.shape[1]} 个片段，应为 {len(chunks)} 个。{hint}")
+    _verify(build, manifest, clauses, chunks, documents, bm25, grams, dense, keys, vectors, hint)
     return Index(build, manifest, documents, clauses, chunks, bm25, dense, keys, vectors, grams)
 
 
@@ -462,8 +460,8 @@ class _Skip(Exception):
     """The vector store is unavailable: its checks wait."""
 
 
-def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vectors, hint) -> None:
-    """Counts agree between the manifest, clauses, chunks, BM25 and Chroma, and the vector index
+def _verify(build, manifest, clauses, chunks, documents, bm25, grams, dense, keys, vectors, hint) -> None:
+    """Counts agree between the manifest, clauses, chunks, both lexical fields and Chroma, and the vector index
     answers a query: a damaged index is a clear error, never a silently worse one."""
     problems = []
     if len(clauses) != manifest.get("clauses"):
@@ -472,6 +470,8 @@ def _verify(build, manifest, clauses, chunks, documents, bm25, dense, keys, vect
         problems.append(f"文档 {len(documents)} 份，清单记录 {manifest.get('documents')} 份")
     if len(chunks) != manifest.get("chunks") or bm25.weights.shape[1] != len(chunks):
         problems.append(f"片段 {len(chunks)} 个，词法索引 {bm25.weights.shape[1]} 个，清单记录 {manifest.get('chunks')} 个")
+    if grams.weights.shape[1] != len(chunks):
+        problems.append(f"片段 {len(chunks)} 个，字词索引 {grams.weights.shape[1]} 个")
     if any(ch.clause >= len(clauses) for ch in chunks):
         problems.append("片段指向不存在的条款")
     if len(keys) != len(chunks) or vectors.shape != (len(chunks), dense.embedder.dim):

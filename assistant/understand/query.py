@@ -161,15 +161,11 @@ class Reader:
         split_asks has already given each rule its own.)"""
         if len(ask.rules) < 2 or ask.amounts or ask.amount_problem or ask.followup:
             return [ask]
-        # Where the message names each rule: its trigger, or the alias the trigger was read from
-        # (数字化改造 → 数字化转型).
-        said = [(s, c) for _, c, s, _ in self.lexicon.expansions(ask.text)]
-        def named_at(rule) -> int:
-            at = [ask.text.find(t) for t in rule.triggers if t in ask.text]
-            at += [s for s, canonical in said if rule.trigger_in(canonical)]
-            return min(at, default=len(ask.text))
-        named = sorted((named_at(r), r.id) for r in self.rules if r.id in ask.rules and r.trigger_in(ask.rule_text))
-        return [replace(ask, rule_only=rule_id) for _, rule_id in named] or [ask]
+        # Where the message names each rule: its first trigger in the ask's words (the signature
+        # that gave ask.rules was read from them).
+        named = sorted((min((ask.text.find(t) for t in r.triggers if t in ask.text), default=len(ask.text)), r.id)
+                       for r in self.rules if r.id in ask.rules)
+        return [replace(ask, rule_only=rule_id) for _, rule_id in named]
 
     def _gives_only_a_figure(self, text: str) -> bool:
         """我们花了20万，最多给多少 after 参展费用能补多少: a figure and no topic of its own (no rule,
